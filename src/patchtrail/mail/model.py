@@ -66,3 +66,11 @@ class ParsedMail:
     @property
     def is_patch(self) -> bool:
         return bool(self.diff)
+
+
+class MailError(ValueError):
+    """Raised only when input holds nothing usable as a message (no bytes, no header block).
+
+    Everything short of that is parsed as far as it goes and reported in
+    `ParsedMail.problems`, so one bad message never stops an import.
+    """

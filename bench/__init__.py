@@ -1,0 +1,1 @@
+"""Benchmarks on real data (paths as arguments); never run by CI."""

@@ -1,0 +1,13 @@
+"""Every expected failure, mapped to one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from patchtrail.index.store import IndexError_
+from patchtrail.link.commits import RevisionError
+from patchtrail.sources.errors import SourceError
+
+EXPECTED: tuple[type[BaseException], ...] = (
+    SourceError, IndexError_, RevisionError, sqlite3.DatabaseError, OSError,
+)

@@ -1,0 +1,140 @@
+"""Turning parsed commits and messages into index rows.
+
+Runs in worker processes during `patchtrail index` (parsing is the CPU-bound part), so
+everything here is a top-level function of picklable values, and returns plain tuples.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+
+from patchtrail.mail.diff import diff_files, patch_id
+from patchtrail.mail.fingerprint import fingerprint
+from patchtrail.mail.message import parse_commit_message, parse_message
+from patchtrail.mail.model import ParsedMail
+from patchtrail.sources.records import CommitRecord, RawMail
+
+# lore.kernel.org names a few lists differently from their List-Id's first label.
+_LORE_NAMES = {
+    "linux-kernel.vger.kernel.org": "lkml",
+    "linux-kernel@vger.kernel.org": "lkml",
+}
+
+
+def lore_list_name(list_id: str | None, fallback: str) -> str:
+    """The short list name lore.kernel.org uses in URLs ('ltp', 'kvm', 'lkml')."""
+    if not list_id:
+        return fallback
+    lid = list_id.strip().strip("<>").lower()
+    if lid in _LORE_NAMES:
+        return _LORE_NAMES[lid]
+    return lid.split(".", 1)[0] or fallback
+
+
+@dataclass(slots=True)
+class MessageRow:
+    key: str
+    cursor: str | None
+    values: dict[str, object] | None  # None when skipped
+    files: list[str]
+    reason: str | None
+
+
+COMMIT_COLUMNS = (
+    "oid", "source_id", "parents", "author_name", "author_email", "author_time", "author_tz",
+    "committer_name", "committer_email", "committer_time", "subject", "subject_norm", "message",
+    "patch_id", "fingerprint", "files", "diff_error",
+)
+
+
+def commit_values(rec: CommitRecord, source_id: int) -> tuple[object, ...]:
+    subject, _body, _trailers = parse_commit_message(rec.message)
+    diff = rec.diff or ""
+    files = diff_files(diff) if diff else []
+    return (
+        rec.oid, source_id, " ".join(rec.parents), rec.author_name, rec.author_email,
+        rec.author_time, rec.author_tz, rec.committer_name, rec.committer_email,
+        rec.committer_time, subject.title, subject.norm, rec.message,
+        patch_id(diff) if diff and not rec.is_merge else None,
+        fingerprint(diff) if diff and not rec.is_merge else None,
+        "\n".join(files), rec.diff_error,
+    )
+
+
+def message_values(mail: ParsedMail, list_name: str, key: str, source_id: int) -> dict[str, object]:
+    s = mail.subject
+    parts = (mail.message, mail.notes, mail.diff)
+    body = "\0".join(x.replace("\0", "") for x in parts).encode("utf-8", "surrogatepass")
+    return {
+        "msgid": mail.message_id,
+        "generated_id": int(mail.message_id_generated),
+        "source_id": source_id,
+        "key": key,
+        "list": list_name,
+        "subject": s.raw,
+        "title": s.title,
+        "subject_norm": s.norm,
+        "is_reply": int(s.is_reply),
+        "is_patch": int(mail.is_patch),
+        "has_tag": int(s.is_patch),
+        "version": s.version,
+        "number": s.number,
+        "total": s.total,
+        "rfc": int(s.rfc),
+        "resend": int(s.resend),
+        "tags": " ".join(s.tags),
+        "author_name": mail.author_name,
+        "author_email": mail.author_email.lower(),
+        "sender_name": mail.sender_name,
+        "sender_email": mail.sender_email.lower(),
+        "date": mail.date,
+        "date_tz": mail.date_tz,
+        "in_reply_to": mail.in_reply_to,
+        "refs": " ".join(mail.references),
+        "change_id": mail.change_id,
+        "base_commit": mail.base_commit,
+        "patch_id": patch_id(mail.diff) if mail.diff else None,
+        "fingerprint": fingerprint(mail.diff) if mail.diff else None,
+        "files": "\n".join(diff_files(mail.diff)) if mail.diff else "",
+        "trailers": json.dumps(list(mail.trailers)),
+        "problems": "\n".join(mail.problems),
+        "body": zlib.compress(body, 6),
+    }
+
+
+def parse_raw(job: tuple[RawMail, str, int]) -> MessageRow:
+    """Parse one raw message into a row; any failure becomes a skip with a short reason.
+
+    Mail archives are hostile: whatever the parser meets, the index run goes on, and the
+    summary counts the message under a reason instead of dying on a traceback.
+    """
+    raw, fallback_list, source_id = job
+    from patchtrail.mail.model import MailError  # local: keeps the pickled job small
+
+    if not raw.data.strip():
+        return MessageRow(raw.key, raw.cursor, None, [], "empty message")
+    try:
+        mail = parse_message(raw.data)
+    except MailError as exc:
+        return MessageRow(raw.key, raw.cursor, None, [], f"unreadable message: {_short(exc)}")
+    except (RecursionError, MemoryError, ValueError, LookupError, TypeError,
+            UnicodeError, AttributeError, IndexError) as exc:
+        return MessageRow(raw.key, raw.cursor, None, [], f"parser error: {type(exc).__name__}")
+    values = message_values(mail, lore_list_name(mail.list_id, fallback_list), raw.key, source_id)
+    files = str(values["files"]).split("\n") if values["files"] else []
+    return MessageRow(raw.key, raw.cursor, values, files, None)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:80]
+
+
+def body_parts(blob: bytes) -> tuple[str, str, str]:
+    """The (message, notes, diff) stored for a message."""
+    parts = zlib.decompress(blob).decode("utf-8", "surrogatepass").split("\0")
+    while len(parts) < 3:
+        parts.append("")
+    return parts[0], parts[1], parts[2]

@@ -1,0 +1,114 @@
+"""Which messages could a commit have been applied from: cheap index lookups, unioned.
+
+Each lookup catches one way a maintainer's hands change a patch: identical diff (patch-id),
+`git am` keeping the mail's Date as author date, the same subject, reworded subjects that
+keep rare words (full-text), the same author around that time, and the same files around
+that time (for a reworded *and* edited patch). Scoring decides among them; this module
+only has to make sure the right message is in the set.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from patchtrail.link.model import CommitInfo
+
+# How far before the commit a patch may have been posted, and after (clock skew).
+WINDOW_BEFORE = 2 * 365 * 86400
+WINDOW_AFTER = 2 * 86400
+PER_LOOKUP = 200
+_WORD = re.compile(r"[A-Za-z0-9_]{3,}")
+_COMMON = frozenset(
+    "the and for from with into that this add fix use when not are was has have set get "
+    "new remove update make test tests support".split()
+)
+
+MESSAGE_FIELDS = (
+    "id, msgid, list, subject, title, subject_norm, is_reply, is_patch, version, number, "
+    "total, author_name, author_email, date, patch_id, fingerprint"
+)
+
+
+def window(commit: CommitInfo) -> tuple[int, int]:
+    lo = min(commit.author_time, commit.committer_time) - WINDOW_BEFORE
+    hi = max(commit.author_time, commit.committer_time) + WINDOW_AFTER
+    return lo, hi
+
+
+def candidate_ids(conn: sqlite3.Connection, commit: CommitInfo) -> set[int]:
+    lo, hi = window(commit)
+    ids: set[int] = set()
+
+    def add(sql: str, args: tuple[object, ...]) -> None:
+        ids.update(r[0] for r in conn.execute(sql, args))
+
+    if commit.patch_id:
+        add("SELECT id FROM messages WHERE patch_id=? LIMIT ?", (commit.patch_id, PER_LOOKUP))
+    add("SELECT id FROM messages WHERE date=? AND is_patch LIMIT ?", (commit.author_time, PER_LOOKUP))
+    if commit.subject_norm:
+        add("SELECT id FROM messages WHERE subject_norm=? AND is_patch LIMIT ?",
+            (commit.subject_norm, PER_LOOKUP))
+    query = fts_query(commit.subject_norm or commit.subject)
+    if query:
+        add(
+            "SELECT f.rowid FROM subjects_fts f JOIN messages m ON m.id = f.rowid"
+            " WHERE subjects_fts MATCH ? AND m.date BETWEEN ? AND ? ORDER BY f.rank LIMIT 40",
+            (query, lo, hi),
+        )
+    if commit.author_email:
+        add(
+            "SELECT id FROM messages WHERE author_email=? AND date BETWEEN ? AND ? AND is_patch"
+            " ORDER BY date DESC LIMIT ?",
+            (commit.author_email.lower(), lo, hi, PER_LOOKUP),
+        )
+    for path in rarest_files(conn, commit.files, 2):
+        add(
+            "SELECT m.id FROM message_files f JOIN messages m ON m.id = f.message_id"
+            " WHERE f.path=? AND m.date BETWEEN ? AND ? AND m.is_patch"
+            " ORDER BY m.date DESC LIMIT ?",
+            (path, lo, hi, PER_LOOKUP),
+        )
+    return ids
+
+
+def rarest_files(conn: sqlite3.Connection, files: tuple[str, ...], n: int) -> list[str]:
+    """The paths fewest patches touch: the most telling ones (not Makefile, not runtest)."""
+    if not files:
+        return []
+    counted = []
+    for path in files[:50]:
+        row = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM message_files WHERE path=? LIMIT 5000)", (path,)
+        ).fetchone()
+        if row[0]:
+            counted.append((row[0], path))
+    counted.sort()
+    return [p for _, p in counted[:n]]
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 OR-query of the subject's telling words, each quoted (no query syntax leaks)."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _COMMON]
+    words = list(dict.fromkeys(words))[:12]
+    if not words:
+        return None
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+def load_messages(conn: sqlite3.Connection, ids: set[int] | list[int]) -> list[sqlite3.Row]:
+    out: list[sqlite3.Row] = []
+    id_list = list(ids)
+    for i in range(0, len(id_list), 900):
+        chunk = id_list[i:i + 900]
+        out.extend(conn.execute(
+            f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        ))
+    return out
+
+
+def messages_by_msgid(conn: sqlite3.Connection, msgids: list[str]) -> list[sqlite3.Row]:
+    if not msgids:
+        return []
+    q = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE msgid IN ({','.join('?' * len(msgids))})"
+    return list(conn.execute(q, msgids))

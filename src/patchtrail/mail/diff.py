@@ -1,0 +1,270 @@
+"""Splitting a patch body into message, notes and diff, and git's patch-id of the diff.
+
+The split follows `git am`: the message ends at the first `---` line, the diff begins at
+the first diff header. Where the diff ends is decided by counting hunk lines, as `git
+apply` does, because the signature separator `-- ` is also a perfectly valid removed line
+inside a hunk and only the counts tell them apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from patchtrail.mail.difffiles import FileDiff, changed_lines, diff_files, file_diffs
+from patchtrail.mail.footer import strip_list_footer
+
+__all__ = [
+    "FileDiff",
+    "changed_lines",
+    "diff_files",
+    "file_diffs",
+    "patch_id",
+    "split_body",
+]
+
+# The first line of a diff: a git header, or a `---`/`+++` pair optionally introduced by a
+# `diff -u ...` command line or an `Index:` banner (quilt, svn, CVS).
+_DIFF_START = re.compile(
+    r"^(?:diff --git \S"
+    r"|(?:diff [^\n]*\n)?(?:Index: [^\n]*\n(?:=+\n)?)?--- [^\n]+\n\+\+\+ )",
+    re.MULTILINE,
+)
+_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_BASE85_LINE = re.compile(r"[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*")
+_HEADER_PREFIXES = (
+    "diff ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
+    "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ",
+    "copy to ", "rename old ", "rename new ", "Index: ", "===", "--- ", "+++ ",
+)
+
+_HEADER, _HUNK_LINES, _AFTER_HUNK, _BINARY, _UNCOUNTED = range(5)
+
+
+def split_body(text: str) -> tuple[str, str, str]:
+    """(message, notes, diff) of a patch mail body or any text that may carry a diff.
+
+    List footers are removed first; message and notes lose leading blank lines and
+    trailing whitespace; the diff is returned line-exact, ending in a newline, or ''.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_list_footer(text)
+    m = _DIFF_START.search(text)
+    if m is None:
+        head, diff = text, ""
+    else:
+        head, diff = text[: m.start()], _cut_diff(text[m.start():])
+    sep = _SEPARATOR.search(head)
+    if sep is None:
+        message, notes = head, ""
+    else:
+        message, notes = head[: sep.start()], head[sep.end() + 1:]
+    return _trim(message), _trim(notes), diff
+
+
+def _trim(text: str) -> str:
+    return text.rstrip().lstrip("\n")
+
+
+def _cut_diff(text: str) -> str:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    end = diff_length(lines)
+    return "\n".join(lines[:end]) + "\n" if end else ""
+
+
+def diff_length(lines: list[str]) -> int:
+    """How many of `lines` (which start at a diff header) belong to the diff."""
+    state = _HEADER
+    before = after = 0
+    count = len(lines)
+    for i, line in enumerate(lines):
+        if state == _HUNK_LINES:
+            c = line[:1]
+            if c == " " or not c:
+                before -= 1
+                after -= 1
+            elif c == "-":
+                before -= 1
+            elif c == "+":
+                after -= 1
+            elif c != "\\":
+                return i
+            if before <= 0 and after <= 0:
+                state = _AFTER_HUNK
+            continue
+        if line.startswith("@@ ") and state != _BINARY:
+            m = _HUNK.match(line)
+            if m is None:
+                state = _UNCOUNTED
+                continue
+            before = int(m.group(1)) if m.group(1) is not None else 1
+            after = int(m.group(2)) if m.group(2) is not None else 1
+            state = _HUNK_LINES if before > 0 or after > 0 else _AFTER_HUNK
+            continue
+        if line.startswith("diff "):
+            state = _HEADER
+            continue
+        if state == _HEADER:
+            if line.startswith("GIT binary patch"):
+                state = _BINARY
+            elif line.startswith("Binary files "):
+                state = _AFTER_HUNK
+            elif not line.startswith(_HEADER_PREFIXES):
+                return i
+        elif state == _AFTER_HUNK:
+            if line.startswith("\\"):
+                continue
+            if line.startswith("Index: ") or (
+                line.startswith("--- ") and i + 1 < count and lines[i + 1].startswith("+++ ")
+            ):
+                state = _HEADER
+                continue
+            return i
+        elif state == _BINARY:
+            if not line or line.startswith(("literal ", "delta ")) or _BASE85_LINE.fullmatch(line):
+                continue
+            return i
+        else:  # _UNCOUNTED: a hunk whose header gave no counts
+            if line in ("-- ", "--") or line[:1] not in (" ", "+", "-", "\\"):
+                return i
+    return count
+
+
+# git's isspace(): space, tab, LF, CR only (not VT/FF).
+_GIT_SPACE = b" \t\n\r"
+_MASK_160 = (1 << 160) - 1
+_HEX40 = re.compile(rb"[0-9a-fA-F]{40}")
+
+
+def patch_id(diff: str) -> str | None:
+    """The `git patch-id --stable` of the first patch in `diff`, or None if it has no diff.
+
+    A line-for-line port of git's builtin/patch-id.c so that ids computed here equal ids
+    computed by git on the same text, quirks included: whitespace is dropped from every
+    hashed line, `index` lines are only used for binary files, hunk headers are counted but
+    not hashed, and each file's SHA-1 is added into a 160-bit little-endian sum so that
+    file order does not matter.
+    """
+    data = _to_bytes(diff)
+    lines = data.split(b"\n")
+    last_has_newline = data.endswith(b"\n")
+    if last_has_newline:
+        lines.pop()
+    start = 0
+    while start < len(lines) and not lines[start].startswith(b"diff "):
+        start += 1
+    if start == len(lines):
+        return None
+    total = 0
+    patchlen = 0
+    ctx = hashlib.sha1()
+    before = after = -1
+    is_binary = False
+    pre_oid = post_oid = b""
+    final = len(lines) - 1
+    for index in range(start, len(lines)):
+        line = lines[index]
+        newline = index < final or last_has_newline
+        if b"\0" in line:  # C string functions stop at NUL, newline included
+            line = line[: line.index(b"\0")]
+            newline = False
+        if index > start:
+            oid = line
+            if oid.startswith(b"commit "):
+                oid = oid[7:]
+            elif oid.startswith(b"From "):
+                oid = oid[5:]
+            if _HEX40.match(oid):
+                break  # the next patch of a series starts here
+        if before == -1:
+            if line.startswith((b"GIT binary patch", b"Binary files")):
+                is_binary = True
+                before = 0
+                ctx.update(pre_oid)
+                ctx.update(post_oid)
+                total = (total + int.from_bytes(ctx.digest(), "little")) & _MASK_160
+                ctx = hashlib.sha1()
+                continue
+            if line.startswith(b"index "):
+                full = line + b"\n" if newline else line
+                dots = full.find(b"..")
+                if dots >= 0:
+                    end = full.find(b" ", dots)
+                    if end < 0:
+                        end = len(full) - 1
+                    pre_oid = full[6:dots][:64]
+                    post_oid = full[dots + 2: max(end, dots + 2)][:64]
+                continue
+            if line.startswith(b"--- "):
+                before = after = 1
+            elif not line[:1].isalpha():
+                break
+        if line.startswith(b"\\ ") and len(line) + newline > 12:
+            continue
+        if is_binary:
+            if line.startswith(b"diff "):
+                is_binary = False
+                before = -1
+            continue
+        if before == 0 and after == 0:
+            if line.startswith(b"@@ -"):
+                before, after = _scan_hunk_header(line, before, after)
+                continue
+            if not line.startswith(b"diff "):
+                break
+            total = (total + int.from_bytes(ctx.digest(), "little")) & _MASK_160
+            ctx = hashlib.sha1()
+            before = after = -1
+        first = line[:1]
+        if first == b"-" or first == b" ":
+            before -= 1
+        if first == b"+" or first == b" ":
+            after -= 1
+        squeezed = line.translate(None, _GIT_SPACE)
+        patchlen += len(squeezed)
+        ctx.update(squeezed)
+    total = (total + int.from_bytes(ctx.digest(), "little")) & _MASK_160
+    if not patchlen:
+        return None
+    return total.to_bytes(20, "little").hex()
+
+
+def _to_bytes(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _digits(line: bytes, pos: int) -> int:
+    n = 0
+    while pos + n < len(line) and 48 <= line[pos + n] <= 57:
+        n += 1
+    return n
+
+
+def _scan_hunk_header(line: bytes, before: int, after: int) -> tuple[int, int]:
+    """git's scan_hunk_header(), including that it may set `before` and then give up."""
+    q = 4
+    n = _digits(line, q)
+    if line[q + n: q + n + 1] == b",":
+        q += n + 1
+        n = _digits(line, q)
+        before = int(line[q: q + n] or b"0")
+    else:
+        before = 1
+    if n == 0 or line[q + n: q + n + 2] != b" +":
+        return before, after
+    r = q + n + 2
+    n = _digits(line, r)
+    if line[r + n: r + n + 1] == b",":
+        r += n + 1
+        n = _digits(line, r)
+        after = int(line[r: r + n] or b"0")
+    else:
+        after = 1
+    return before, after

@@ -1,0 +1,218 @@
+"""Which files a diff touches and which lines it adds and removes in each.
+
+Fuzzy matching and blame both work on changed lines, not on hunks: context lines and line
+numbers change when a patch is rebased, the added and removed lines do not. Paths follow
+git's conventions (`a/`/`b/` prefixes, C-quoted names, renames) and also the `-p1` diffs of
+quilt and `diff -u` that older list patches still carry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+@dataclass(slots=True)
+class FileDiff:
+    """One file's part of a diff. A path is None on the side where the file does not exist."""
+
+    old_path: str | None
+    new_path: str | None
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    binary: bool = False
+    git: bool = False
+
+    @property
+    def path(self) -> str:
+        """The post-image path, or the pre-image path of a deleted file."""
+        if self.new_path is not None:
+            return self.new_path
+        return self.old_path or ""
+
+
+def fold(line: str) -> str:
+    """Whitespace folded: trimmed, inner runs of spaces and tabs made one space."""
+    return " ".join(line.split())
+
+
+def file_diffs(diff: str) -> list[FileDiff]:
+    """Per-file sections of `diff`, with added and removed lines whitespace-folded."""
+    files: list[FileDiff] = []
+    current: FileDiff | None = None
+    fresh = False  # a git section whose ---/+++ and hunks have not been seen yet
+    before = after = 0
+    in_hunk = uncounted = False
+    lines = diff.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if in_hunk and current is not None:
+            c = line[:1]
+            if uncounted and (line in ("-- ", "--") or c not in (" ", "+", "-", "\\")):
+                in_hunk = False
+                continue
+            if c == " " or not c:
+                before -= 1
+                after -= 1
+            elif c == "-":
+                before -= 1
+                current.removed.append(fold(line[1:]))
+            elif c == "+":
+                after -= 1
+                current.added.append(fold(line[1:]))
+            elif c != "\\":
+                in_hunk = False
+                continue
+            if not uncounted and before <= 0 and after <= 0:
+                in_hunk = False
+            i += 1
+            continue
+        if line.startswith("diff --git "):
+            old, new = _git_line_paths(line[11:])
+            current = FileDiff(old, new, git=True)
+            files.append(current)
+            fresh = True
+        elif line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            git = current is not None and current.git and fresh
+            old = _header_path(line[4:], git)
+            new = _header_path(lines[i + 1][4:], git)
+            if git and current is not None:
+                current.old_path, current.new_path = old, new
+            else:
+                current = FileDiff(old, new)
+                files.append(current)
+            fresh = False
+            i += 2
+            continue
+        elif current is not None and line.startswith("@@ "):
+            fresh = False
+            m = _HUNK.match(line)
+            in_hunk = True
+            uncounted = m is None
+            if m is not None:
+                before = int(m.group(1)) if m.group(1) is not None else 1
+                after = int(m.group(2)) if m.group(2) is not None else 1
+                in_hunk = before > 0 or after > 0
+        elif current is not None and fresh:
+            _git_extended_header(current, line)
+        i += 1
+    return files
+
+
+def _git_extended_header(current: FileDiff, line: str) -> None:
+    if line.startswith(("rename from ", "copy from ")):
+        current.old_path = _unquote(line.split(" ", 2)[2])
+    elif line.startswith(("rename to ", "copy to ")):
+        current.new_path = _unquote(line.split(" ", 2)[2])
+    elif line.startswith("new file mode "):
+        current.old_path = None
+    elif line.startswith("deleted file mode "):
+        current.new_path = None
+    elif line.startswith(("Binary files ", "GIT binary patch")):
+        current.binary = True
+
+
+def diff_files(diff: str) -> list[str]:
+    """Paths `diff` touches, in order: post-image path, pre-image path for deletions, and
+    both for renames and copies."""
+    paths: list[str] = []
+    for fd in file_diffs(diff):
+        if fd.old_path is not None and fd.new_path is not None and fd.old_path != fd.new_path:
+            candidates = [fd.old_path, fd.new_path]
+        else:
+            candidates = [fd.path]
+        for path in candidates:
+            if path and path not in paths:
+                paths.append(path)
+    return paths
+
+
+def changed_lines(diff: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Per path (as `FileDiff.path`): (added lines, removed lines), whitespace-folded."""
+    result: dict[str, tuple[list[str], list[str]]] = {}
+    for fd in file_diffs(diff):
+        added, removed = result.setdefault(fd.path, ([], []))
+        added.extend(fd.added)
+        removed.extend(fd.removed)
+    return result
+
+
+def _strip_prefix(path: str, git: bool) -> str:
+    """Drop the `a/`-style prefix; for non-git diffs drop the first component, as `-p1`."""
+    if git:
+        if len(path) > 2 and path[1] == "/":
+            return path[2:]
+        return path
+    head, sep, rest = path.partition("/")
+    return rest if sep and rest else path
+
+
+def _header_path(text: str, git: bool) -> str | None:
+    """The path of a `---`/`+++` line, without timestamp; None for /dev/null."""
+    if text.startswith('"'):
+        path, _ = _read_quoted(text)
+    else:
+        path = text.split("\t", 1)[0]
+        if not git:
+            path = path.rstrip()
+    if path == "/dev/null":
+        return None
+    return _strip_prefix(path, git)
+
+
+def _git_line_paths(rest: str) -> tuple[str, str]:
+    """Both paths of `diff --git a/X b/Y`, which is ambiguous when names contain spaces."""
+    if rest.startswith('"'):
+        old, tail = _read_quoted(rest)
+        tail = tail.lstrip(" ")
+        new = _read_quoted(tail)[0] if tail.startswith('"') else tail
+        return _strip_prefix(old, True), _strip_prefix(new, True)
+    if rest.endswith('"'):
+        q = rest.find(' "')
+        if q >= 0:
+            return _strip_prefix(rest[:q], True), _strip_prefix(_read_quoted(rest[q + 1:])[0], True)
+    # Same name on both sides: the two halves agree after their prefixes.
+    half = (len(rest) - 1) // 2
+    if len(rest) % 2 == 1 and rest[half] == " " and rest[2:half] == rest[half + 3:]:
+        return _strip_prefix(rest[:half], True), _strip_prefix(rest[half + 1:], True)
+    split = rest.find(" b/")
+    if split < 0:
+        split = rest.find(" ")
+    if split < 0:
+        return _strip_prefix(rest, True), _strip_prefix(rest, True)
+    return _strip_prefix(rest[:split], True), _strip_prefix(rest[split + 1:], True)
+
+
+def _unquote(text: str) -> str:
+    return _read_quoted(text)[0] if text.startswith('"') else text
+
+
+def _read_quoted(text: str) -> tuple[str, str]:
+    """A C-quoted name as git writes it (octal escapes are UTF-8 bytes) and what follows."""
+    out = bytearray()
+    i = 1
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            return out.decode("utf-8", "replace"), text[i + 1:]
+        if c == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            digits = text[i + 1: i + 4]
+            if len(digits) == 3 and all(d in "01234567" for d in digits):
+                out.append(int(digits, 8) & 0xFF)
+                i += 4
+                continue
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+        try:
+            out.extend(c.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:
+            out.extend(b"?")
+        i += 1
+    return out.decode("utf-8", "replace"), ""

@@ -1,0 +1,193 @@
+"""Header blocks, addresses, Message-IDs, dates and MIME parameters, read without `email`.
+
+The stdlib parser builds a full object tree and decodes every header; a patch mail has
+dozens of Received/ARC/DKIM lines and we need about ten headers. A regular expression
+over the raw block finds those ten in C, and only they are unfolded and decoded.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from email.utils import parsedate_tz
+
+from patchtrail.mail.subject import decode_header_text_ex
+
+# The header block ends at the first line that is neither a continuation nor `Name:`,
+# blank or not, as the stdlib parser also decides; searching for that line is one C scan.
+_FIRST_HEADER = re.compile(rb"[!-9;-~]+[ \t]*:")
+_END_OF_HEADERS = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
+_WANTED = re.compile(
+    rb"\n(message-id|in-reply-to|references|date|list-id|subject|from|reply-to|"
+    rb"x-original-from|content-type|content-transfer-encoding|content-disposition)"
+    rb"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
+    re.IGNORECASE,
+)
+_ANGLE_ID = re.compile(r"<([^<>]*)>")
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
+_WHITESPACE = re.compile(r"\s+")
+
+
+def split_header_block(data: bytes) -> tuple[bytes, bytes]:
+    """(header block, body) of a message or MIME part whose line ends are LF.
+
+    The block keeps its final newline; it is empty when the data does not start with a
+    header line at all.
+    """
+    if not _FIRST_HEADER.match(data):
+        return b"", data
+    m = _END_OF_HEADERS.search(data)
+    if m is None:
+        return data + b"\n", b""
+    end = m.start() + 1
+    rest = data[end:]
+    if rest.startswith(b"\n"):
+        rest = rest[1:]
+    return data[:end], rest
+
+
+def wanted_headers(block: bytes) -> dict[str, list[bytes]]:
+    """The raw values (folds kept) of the headers this package reads, in order of
+    appearance, by lower-case name."""
+    found: dict[str, list[bytes]] = {}
+    for m in _WANTED.finditer(b"\n" + block):
+        found.setdefault(m.group(1).lower().decode("ascii"), []).append(m.group(2))
+    return found
+
+
+def header_text(raw: bytes, problems: list[str]) -> str:
+    """A header value unfolded and decoded (undeclared 8-bit text as UTF-8, else latin-1),
+    RFC 2047 words included."""
+    raw = raw.replace(b"\n", b"").strip()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+        problems.append("undeclared 8-bit header decoded as latin-1")
+    if "=?" in text:
+        text, notes = decode_header_text_ex(text)
+        problems.extend(notes)
+    return text
+
+
+def plain_header(raw: bytes) -> str:
+    """A structured header value (ids, types, dates) unfolded, without RFC 2047 decoding."""
+    return raw.replace(b"\n", b"").strip().decode("latin-1")
+
+
+def message_ids(value: str) -> list[str]:
+    """Message-IDs in a References/In-Reply-To value, in order, without duplicates.
+
+    Clients that forget the angle brackets still separate ids by whitespace, so bare
+    tokens with an `@` are accepted when no bracketed id is present.
+    """
+    ids = [_WHITESPACE.sub("", m) for m in _ANGLE_ID.findall(value)]
+    if not ids:
+        ids = [t.strip("<>,;") for t in value.split() if "@" in t]
+    out: list[str] = []
+    for msgid in ids:
+        if msgid and msgid not in out:
+            out.append(msgid)
+    return out
+
+
+def single_message_id(value: str) -> str | None:
+    """The id of a Message-ID header: the bracketed part, else the first token."""
+    m = _ANGLE_ID.search(value)
+    msgid = _WHITESPACE.sub("", m.group(1)) if m else (value.split() or [""])[0]
+    return msgid or None
+
+
+def list_id(value: str) -> str | None:
+    m = _ANGLE_ID.search(value)
+    found = (m.group(1) if m else value).strip()
+    return found or None
+
+
+def parse_date(value: str) -> tuple[int | None, str | None]:
+    """Unix time and `+HHMM` offset of a Date header; (None, None) when unparseable.
+
+    A missing or unknown zone counts as UTC rather than local time (`mktime_tz` would use
+    the local zone of whoever runs the import), so results do not depend on the machine.
+    """
+    try:
+        parts = parsedate_tz(value)
+        if parts is None:
+            return None, None
+        offset = parts[9] or 0
+        stamp = calendar.timegm((*parts[:6], 0, 1, 0)) - offset
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None, None
+    sign = "-" if offset < 0 else "+"
+    minutes = abs(offset) // 60
+    return stamp, f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
+
+
+def content_type(value: str) -> tuple[str, dict[str, str]]:
+    """(lower-case type/subtype, parameters) with text/plain as the default for garbage."""
+    head = value.split(";", 1)[0].strip().lower()
+    ctype = head if "/" in head and " " not in head else "text/plain"
+    params: dict[str, str] = {}
+    for m in _PARAM.finditer(value):
+        key = m.group(1).lower().rstrip("*")
+        raw = m.group(2).strip()
+        if raw.startswith('"'):
+            raw = raw[1:-1] if raw.endswith('"') and len(raw) > 1 else raw[1:]
+            raw = raw.replace('\\"', '"').replace("\\\\", "\\")
+        elif m.group(1).endswith("*") and "''" in raw:
+            raw = raw.split("''", 1)[0] if key == "charset" else raw.split("''", 1)[1]
+        params.setdefault(key, raw)
+    return ctype, params
+
+
+def parse_address(value: str) -> tuple[str, str]:
+    """(display name, address) of one mailbox, RFC 2047 names decoded.
+
+    Handles `Name <addr>`, `"Quoted, Name" <addr>`, the old `addr (Name)` and a bare
+    address; anything else becomes a name with an empty address.
+    """
+    value = value.strip()
+    lt = value.rfind("<")
+    if lt >= 0 and value.find(">", lt) > lt:
+        email = value[lt + 1: value.find(">", lt)].strip()
+        name = value[:lt].strip()
+    else:
+        m = re.fullmatch(r"(\S+@\S+)\s*\((.*)\)", value)
+        if m:
+            email, name = m.group(1), m.group(2).strip()
+        elif "@" in value and " " not in value:
+            email, name = value, ""
+        else:
+            email, name = "", value
+    if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if "=?" in name:
+        name = decode_header_text_ex(name)[0]
+    return _WHITESPACE.sub(" ", name).strip().strip('"').strip(), email.strip().strip("<>")
+
+
+def split_addresses(value: str) -> list[str]:
+    """Split an address list at commas outside quotes and angle brackets."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    depth = 0
+    escaped = False
+    for c in value:
+        if escaped:
+            escaped = False
+        elif c == "\\" and quoted:
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+        elif not quoted and c == "<":
+            depth += 1
+        elif not quoted and c == ">" and depth:
+            depth -= 1
+        elif c == "," and not quoted and not depth:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(c)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
