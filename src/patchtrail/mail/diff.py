@@ -50,10 +50,11 @@ def split_body(text: str) -> tuple[str, str, str]:
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = strip_list_footer(text)
     m = _DIFF_START.search(text)
     if m is None:
-        head, diff = text, ""
+        # Footers are only looked for where no diff is: after a diff, the hunk counts end
+        # it, and a footer search there could take a removed `-- ` line for a separator.
+        head, diff = strip_list_footer(text), ""
     else:
         head, diff = text[: m.start()], _cut_diff(text[m.start():])
     sep = _SEPARATOR.search(head)
@@ -172,6 +173,8 @@ def patch_id(diff: str) -> str | None:
         if b"\0" in line:  # C string functions stop at NUL, newline included
             line = line[: line.index(b"\0")]
             newline = False
+        if line.startswith(b"\\ ") and len(line) + newline > 12:
+            continue
         if index > start:
             oid = line
             if oid.startswith(b"commit "):
@@ -203,8 +206,6 @@ def patch_id(diff: str) -> str | None:
                 before = after = 1
             elif not line[:1].isalpha():
                 break
-        if line.startswith(b"\\ ") and len(line) + newline > 12:
-            continue
         if is_binary:
             if line.startswith(b"diff "):
                 is_binary = False

@@ -10,7 +10,9 @@ from __future__ import annotations
 import calendar
 import re
 from email.utils import parsedate_tz
+from urllib.parse import unquote_to_bytes
 
+from patchtrail.mail.charset import decode_bytes
 from patchtrail.mail.subject import decode_header_text_ex
 
 # The header block ends at the first line that is neither a continuation nor `Name:`,
@@ -124,20 +126,61 @@ def parse_date(value: str) -> tuple[int | None, str | None]:
 
 
 def content_type(value: str) -> tuple[str, dict[str, str]]:
-    """(lower-case type/subtype, parameters) with text/plain as the default for garbage."""
+    """(lower-case type/subtype, parameters) with text/plain as the default for garbage.
+
+    RFC 2231 forms are read too: `name*=utf-8''a%20b` and continuations `name*0`,
+    `name*1*`, joined in order.
+    """
     head = value.split(";", 1)[0].strip().lower()
     ctype = head if "/" in head and " " not in head else "text/plain"
     params: dict[str, str] = {}
+    pieces: dict[str, list[tuple[int, str, bool]]] = {}
     for m in _PARAM.finditer(value):
-        key = m.group(1).lower().rstrip("*")
+        name = m.group(1).lower()
+        extended = name.endswith("*")
+        key = name.rstrip("*")
+        index = -1
+        if "*" in key:
+            key, _, number = key.partition("*")
+            index = int(number) if number.isdigit() and len(number) < 6 else 0
         raw = m.group(2).strip()
         if raw.startswith('"'):
             raw = raw[1:-1] if raw.endswith('"') and len(raw) > 1 else raw[1:]
             raw = raw.replace('\\"', '"').replace("\\\\", "\\")
-        elif m.group(1).endswith("*") and "''" in raw:
-            raw = raw.split("''", 1)[0] if key == "charset" else raw.split("''", 1)[1]
-        params.setdefault(key, raw)
+        if index >= 0:
+            pieces.setdefault(key, []).append((index, raw, extended))
+        elif extended:
+            params.setdefault(key, _rfc2231(raw, key))
+        else:
+            params.setdefault(key, raw)
+    for key, parts in pieces.items():
+        if key in params:
+            continue
+        parts.sort(key=lambda p: p[0])
+        charset = ""
+        out = bytearray()
+        for index, raw, extended in parts:
+            if extended:
+                if index == 0 and raw.count("'") >= 2:
+                    charset, _, raw = raw.split("'", 2)
+                out += unquote_to_bytes(raw)
+            else:
+                out += raw.encode("utf-8", "replace")
+        params[key] = _decode_param(bytes(out), charset)
     return ctype, params
+
+
+def _rfc2231(raw: str, key: str) -> str:
+    if raw.count("'") < 2:
+        return unquote_to_bytes(raw).decode("utf-8", "replace")
+    charset, _, text = raw.split("'", 2)
+    if key == "charset":
+        return unquote_to_bytes(text).decode("latin-1")
+    return _decode_param(unquote_to_bytes(text), charset)
+
+
+def _decode_param(raw: bytes, charset: str) -> str:
+    return decode_bytes(raw, charset[:64])[0]
 
 
 def parse_address(value: str) -> tuple[str, str]:

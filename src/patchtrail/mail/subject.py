@@ -47,8 +47,9 @@ def parse_subject(raw: str) -> SubjectInfo:
     number: int | None = None
     total: int | None = None
     tags: list[str] = []
+    marked = False  # a patch tag was read: "fw: " after it is a component, not a forward
     while rest:
-        m = _REPLY.match(rest)
+        m = None if marked else _REPLY.match(rest)
         if m:
             is_reply = True
             rest = rest[m.end():]
@@ -63,6 +64,7 @@ def parse_subject(raw: str) -> SubjectInfo:
             if content:
                 tags.append(content)
             continue
+        marked = True
         is_patch = is_patch or tag.is_patch
         rfc = rfc or tag.rfc
         resend = resend or tag.resend
