@@ -6,8 +6,8 @@ repositories; every message is one commit on `master` whose tree holds exactly o
 `m`, with the raw message. The author is the message's sender and date (a DMARC rewrite
 "X via list" is undone through Reply-To, as lore's importer does), the committer is
 `<list>.<N> <list address>`, and the commit message is the Subject — RFC 2047 words
-decoded, a plain folded Subject kept with its fold, and no trailing newline; zones west of
-UTC are recorded the way lore's epochs show them (see `lore_tz`). Each epoch is
+decoded, a plain folded Subject kept with its fold, and no trailing newline; the author
+zone is the Date's own (see `lore_tz`). Each epoch is
 written with ONE `git fast-import`, so a corpus of thousands of messages takes well under
 a second.
 """
@@ -93,14 +93,14 @@ def envelope(data: bytes, list_name: str = "") -> EnvelopeInfo:
 
 
 def lore_tz(tz: str) -> str:
-    """The zone lore's epochs record for a Date zone: west of UTC comes out as 2400+zone.
+    """The zone an epoch commit records for a Date zone: the Date's own zone.
 
-    Real epochs on lore.kernel.org show `-0800` as `+1600`, `-0300` as `+2100` (the second
-    count is right, only the zone is wrong). Readers must take the date from the message's
-    Date header, not from the epoch commit; reproducing the quirk keeps them honest.
+    public-inbox passes the sender's zone through to `git fast-import` (clamping bogus
+    offsets beyond +-1400 to +0000, which fast-import would reject); readers should still
+    take the date from the message's Date header rather than from the epoch commit.
     """
-    if tz.startswith("-") and tz != "-0000":
-        return f"+{2400 - int(tz[1:]):04d}"
+    if len(tz) != 5 or tz[0] not in "+-" or not tz[1:].isdigit() or int(tz[1:]) >= 1400:
+        return "+0000"
     return tz
 
 

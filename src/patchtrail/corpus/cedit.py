@@ -34,8 +34,8 @@ class EditError(ValueError):
     """An anchor the edit relies on is missing or ambiguous."""
 
 
-_DEF = r"^(?![ \t#/*}}])[^\n;{{}}()=]*?\b{name}\((?:[^;{{}}]|\n)*?\)\n\{{\n"
-_NAME = re.compile(r"^(?![ \t#/*}])[^\n;{}()=]*?\b(\w+)\((?:[^;{}]|\n)*?\)\n\{\n", re.M)
+_DEF = r"^(?![ \t#/*}}])[^\n;{{}}()=]*?\b{name}\([^;{{}}]*?\)\n\{{\n"
+_NAME = re.compile(r"^(?![ \t#/*}])[^\n;{}()=]*?\b(\w+)\([^;{}]*?\)\n\{\n", re.M)
 _STRUCT = re.compile(r"^struct (\w+) \{\n", re.M)
 
 

@@ -156,7 +156,39 @@ def render_mail(spec: MailSpec) -> bytes:
         msg["Precedence"] = "bulk"
         msg["List-ID"] = f"<{spec.list_id}>"
         msg["X-Mailing-List"] = address
-    return msg.as_bytes(policy=POLICY)
+    return _git_fold_subject(msg.as_bytes(policy=POLICY))
+
+
+def _git_fold_subject(data: bytes, width: int = 78) -> bytes:
+    """Fold an ASCII Subject the way `git format-patch` does: at the last space that keeps
+    a line within `width` columns, continuation lines starting with one space.
+
+    The stdlib folds a long unstructured value by moving all of it onto a continuation
+    line ("Subject:\n [PATCH ..."), which no mail client writes.
+    """
+    head, sep, body = data.partition(b"\n\n")
+    lines = head.split(b"\n")
+    for i, line in enumerate(lines):
+        if not line.lower().startswith(b"subject:"):
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j][:1] in (b" ", b"\t"):
+            j += 1
+        value = b" ".join(ln.strip() for ln in lines[i:j])[len(b"subject:"):].strip()
+        if b"=?" in value or not value.isascii():
+            return data
+        folded: list[bytes] = []
+        cur = b"Subject:"
+        for word in value.split(b" "):
+            if len(cur) + 1 + len(word) > width and cur.strip() and cur != b"Subject:":
+                folded.append(cur)
+                cur = b" " + word
+            else:
+                cur = cur + b" " + word
+        folded.append(cur)
+        lines[i:j] = folded
+        return b"\n".join(lines) + sep + body
+    return data
 
 
 def patch_subject(title: str, version: int = 1, number: int | None = None,
