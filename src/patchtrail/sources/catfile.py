@@ -1,0 +1,197 @@
+"""One long-lived `git cat-file --batch` process: read any number of objects, in order.
+
+`get(spec)` asks for one object and waits for it; `stream(specs)` pipelines: a writer
+thread feeds the specs to git's stdin while the caller reads the answers from its stdout,
+so neither side can fill a pipe and block the other, and the cost per object is the floor
+of git reading it. A spec is anything `git cat-file --batch` accepts on one line: an
+object id, `<commit>:<path>`, `<rev>^{tree}`...; a spec git cannot find (missing,
+ambiguous, or naming a path the tree does not have) reads as None.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+from patchtrail.sources._proc import first_error_line, git_cmd, git_env
+from patchtrail.sources.errors import SourceError
+
+__all__ = ["CatFile"]
+
+_FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
+_DONE = object()
+
+
+class CatFile:
+    """A `git cat-file --batch` process for the repository at `path`.
+
+    Started on first use; use as a context manager (or call `close()`) to end it. Not
+    thread-safe: one caller at a time, and `get()` may not be called while a `stream()` is
+    being iterated. A stream abandoned half-way ends the process (its unread answers are
+    lost); the next call starts a fresh one.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(Path(path).resolve())
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr = None
+        self._streaming = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> CatFile:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._stderr = tempfile.TemporaryFile()
+            try:
+                self._proc = subprocess.Popen(
+                    git_cmd(self.path, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=self._stderr, env=git_env(),
+                    bufsize=1 << 16,
+                )
+            except FileNotFoundError as exc:
+                raise SourceError(self.path, "git is not installed (no `git` on PATH)") from exc
+        return self._proc
+
+    def close(self) -> None:
+        """End the process (politely: EOF on stdin, then wait; killed if it lingers)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin:
+                    proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _kill(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        self.close()
+
+    def _died(self) -> SourceError:
+        """The error to raise when git stopped answering; ends the process."""
+        message = "git cat-file stopped unexpectedly"
+        proc = self._proc
+        if proc is not None:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self._stderr is not None:
+                self._stderr.seek(0)
+                err = self._stderr.read(64 * 1024)
+                if err.strip():
+                    message = first_error_line(err)
+        self._kill()
+        return SourceError(self.path, message)
+
+    # -- reading ---------------------------------------------------------------------
+
+    @staticmethod
+    def _check_spec(spec: str) -> bytes:
+        if "\n" in spec or "\r" in spec:
+            raise ValueError(f"object spec with a line break: {spec!r}")
+        return spec.encode("utf-8", "surrogateescape") + b"\n"
+
+    def _read_answer(self, proc: subprocess.Popen[bytes]) -> bytes | None:
+        out = proc.stdout
+        assert out is not None
+        line = out.readline()
+        if not line.endswith(b"\n"):
+            raise self._died()
+        m = _FOUND.match(line)
+        if m is None:
+            return None  # "<spec> missing", "<spec> ambiguous"
+        size = int(m.group(3))
+        data = out.read(size)
+        if len(data) != size or out.read(1) != b"\n":
+            raise self._died()
+        return data
+
+    def get(self, spec: str) -> bytes | None:
+        """The content of the object `spec` names, or None if there is no such object."""
+        if self._streaming:
+            raise RuntimeError("CatFile.get() called while a stream() is being read")
+        line = self._check_spec(spec)
+        proc = self._start()
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(line)
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+        return self._read_answer(proc)
+
+    def stream(self, specs: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+        """(spec, content or None) for each spec, in order, pipelined through one process."""
+        if self._streaming:
+            raise RuntimeError("CatFile.stream() called while another stream() is being read")
+        proc = self._start()
+        self._streaming = True
+        sent: queue.SimpleQueue[object] = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def feed() -> None:
+            stdin = proc.stdin
+            assert stdin is not None
+            try:
+                for spec in specs:
+                    if stop.is_set():
+                        break
+                    line = self._check_spec(spec)
+                    sent.put(spec)
+                    stdin.write(line)
+                    stdin.flush()
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                if not stop.is_set():
+                    sent.put(exc)
+            except BaseException as exc:  # the caller's iterable failed: hand it over
+                sent.put(exc)
+            finally:
+                sent.put(_DONE)
+
+        writer = threading.Thread(target=feed, name="catfile-feed", daemon=True)
+        writer.start()
+        finished = False
+        try:
+            while True:
+                item = sent.get()
+                if item is _DONE:
+                    finished = True
+                    break
+                if isinstance(item, BaseException):
+                    if isinstance(item, (BrokenPipeError, OSError)):
+                        raise self._died() from item
+                    raise item
+                yield item, self._read_answer(proc)  # type: ignore[misc]
+        finally:
+            stop.set()
+            self._streaming = False
+            if not finished:
+                self._kill()  # unread answers would desynchronise the next call
+                writer.join(timeout=5)  # it may be waiting on the caller's iterable
+            else:
+                writer.join()
