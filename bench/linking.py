@@ -66,28 +66,27 @@ def classify_label(conn, commit: CommitInfo, msgid: str) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--db", required=True, type=Path, help="index holding the LTP repo and archive")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N labelled commits")
-    ap.add_argument("--misses", type=Path, help="write every miss as JSONL here")
-    args = ap.parse_args(argv)
-    store = Store.open(args.db, create=False)
+def measure(db: Path, limit: int = 0, misses_path: Path | None = None) -> dict[str, object]:
+    """Run both matchers blind over every labelled commit; return counters and timings."""
+    store = Store.open(db, create=False)
     conn = store.conn
     rows = conn.execute(
         "SELECT oid FROM commits WHERE committer_time >= ? AND parents NOT LIKE '% %'"
         " ORDER BY committer_time", (SINCE,),
     ).fetchall()
     oids = [r[0] for r in rows]
+    t0 = time.perf_counter()
     commits = list(load_commits(store, oids))
+    batch = [dig_commit(store, c, ignore_links=True) for c in commits]
+    batch_s = time.perf_counter() - t0
     labelled: list[tuple[CommitInfo, str]] = []
     for c in commits:
         ids = [i for i in link_ids(c) if conn.execute(
             "SELECT 1 FROM messages WHERE msgid=?", (i,)).fetchone()]
         if ids:
             labelled.append((c, ids[0]))
-    if args.limit:
-        labelled = labelled[: args.limit]
+    if limit:
+        labelled = labelled[:limit]
     ours: Counter[str] = Counter()
     base: Counter[str] = Counter()
     ours_patch: Counter[str] = Counter()
@@ -115,18 +114,42 @@ def main(argv: list[str] | None = None) -> int:
             misses.append({"commit": c.oid, "subject": c.subject, "label": label, "got": got,
                            "verdict": verdict, "label_kind": reason or "patch",
                            "score": r.match.score if r.match else None,
-                           "candidates": [m.message_id for m in r.candidates]})
-    if args.misses:
-        args.misses.write_text("".join(json.dumps(m) + "\n" for m in misses))
-    print(f"commits since 2019-05: {len(commits)}; with a Link trailer into the archive: {len(labelled)}")
-    print(f"labels that are not the applied patch email: {len(non_patch)}")
-    for oid, label, reason in non_patch:
+                           "method": r.match.method if r.match else None,
+                           "candidates": [(m.message_id, m.score) for m in r.candidates]})
+    if misses_path:
+        misses_path.write_text("".join(json.dumps(m) + "\n" for m in misses))
+    store.close()
+    return {
+        "commits": len(commits), "labelled": len(labelled), "non_patch": non_patch,
+        "ours": ours, "base": base, "ours_patch": ours_patch, "base_patch": base_patch,
+        "latency": lat, "batch_s": batch_s, "batch_found": sum(r.match is not None for r in batch),
+        "misses": misses,
+    }
+
+
+def report(f: dict) -> None:
+    print(f"commits since 2019-05: {f['commits']}; with a Link trailer into the archive: {f['labelled']}")
+    print(f"labels that are not the applied patch email: {len(f['non_patch'])}")
+    for oid, label, reason in f["non_patch"]:
         print(f"  {oid}  {reason}: {label}")
-    _table("all labels", len(labelled), ours, base)
-    _table("labels that are patch emails", len(labelled) - len(non_patch), ours_patch, base_patch)
+    n = f["labelled"]
+    _table("all labels", n, f["ours"], f["base"])
+    _table("labels that are patch emails", n - len(f["non_patch"]), f["ours_patch"], f["base_patch"])
+    lat = f["latency"]
     if lat:
         print(f"dig latency per commit (warm, blind): median {statistics.median(lat) * 1000:.1f} ms,"
               f" p95 {sorted(lat)[int(len(lat) * 0.95)] * 1000:.1f} ms")
+    print(f"batch: all {f['commits']} commits since 2019-05 dug in {f['batch_s']:.1f} s"
+          f" ({f['batch_found']} linked; target <= 60 s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--db", required=True, type=Path, help="index holding the LTP repo and archive")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N labelled commits")
+    ap.add_argument("--misses", type=Path, help="write every miss as JSONL here")
+    args = ap.parse_args(argv)
+    report(measure(args.db, args.limit, args.misses))
     return 0
 
 

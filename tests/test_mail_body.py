@@ -97,3 +97,18 @@ def test_fingerprint_empty_and_mode_only():
     mode = "diff --git a/s.sh b/s.sh\nold mode 100644\nnew mode 100755\n"
     fp = fingerprint(mode)
     assert similarity(fp, fp) == 1.0
+
+
+def _one_liner(func: str, guard: str, call: str) -> str:
+    return (f"diff --git a/pmu.c b/pmu.c\n--- a/pmu.c\n+++ b/pmu.c\n"
+            f"@@ -408,6 +408,7 @@ static int {func}(struct kvm_vcpu *vcpu, u32 nr)\n"
+            f" \tif ({guard})\n \t\treturn -EINVAL;\n \n+\t/* The helper validates the rest. */\n"
+            f" \tr = {call}(vcpu, nr);\n \tif (r)\n \t\tgoto out;\n")
+
+
+def test_fingerprint_anchors_tell_the_same_line_in_two_functions_apart():
+    a = fingerprint(_one_liner("pmu_get_regs", "nr >= 4", "pmu_get_do_regs"))
+    b = fingerprint(_one_liner("pmu_read_page", "idx >= 8", "pmu_read_do_page"))
+    moved = fingerprint(_one_liner("pmu_get_regs", "nr >= 4", "pmu_get_do_regs").replace("@@ -408,6 +408,7", "@@ -500,6 +500,7"))
+    assert similarity(a, moved) == 1.0
+    assert similarity(a, b) < 0.6

@@ -32,9 +32,6 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; usage errors and expected failures become one line and exit code 2."""
     try:
         rv = cli.main(args=argv, prog_name="patchtrail", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelp as exc:  # pragma: no cover - click version dependent
-        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
-        sys.exit(2)
     except click.UsageError as exc:
         cmd = exc.ctx.command_path if exc.ctx else "patchtrail"
         fail(f"{cmd}: {exc.format_message()} (see `{cmd} --help`)")

@@ -31,6 +31,12 @@ BATCH = 500
 T = TypeVar("T")
 
 
+def _batch() -> int:
+    """Rows per transaction; PATCHTRAIL_BATCH lowers it (the crash tests want many commits)."""
+    env = os.environ.get("PATCHTRAIL_BATCH")
+    return max(1, int(env)) if env and env.isdigit() else BATCH
+
+
 class Progress(Protocol):
     """What a long step reports; the CLI shows it as a rich progress bar."""
 
@@ -91,7 +97,7 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
     progress.start(f"commits of {repo.path}", len(todo))
     placeholders = ",".join("?" * len(COMMIT_COLUMNS))
     sql = f"INSERT OR IGNORE INTO commits({','.join(COMMIT_COLUMNS)}) VALUES ({placeholders})"
-    for batch in _chunks(repo.read_commits(todo, skips), BATCH):
+    for batch in _chunks(repo.read_commits(todo, skips), _batch()):
         rows = [commit_values(rec, src.id) for rec in batch]
         with store.transaction() as c:
             c.executemany(sql, rows)
@@ -167,7 +173,7 @@ def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
                 summary: RunSummary, progress: Progress) -> None:
     cols = ",".join(MESSAGE_INSERT_COLUMNS)
     sql = f"INSERT OR IGNORE INTO messages({cols}) VALUES ({','.join('?' * len(MESSAGE_INSERT_COLUMNS))})"
-    for batch in _chunks(rows, BATCH):
+    for batch in _chunks(rows, _batch()):
         cursor: str | None = None
         with store.transaction() as c:
             for row in batch:

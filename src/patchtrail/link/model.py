@@ -35,6 +35,8 @@ class Evidence:
     link: bool = False
     patch_id: bool = False
     diff: float = 0.0
+    # Dice similarity of the file names both diffs touch.
+    files: float = 0.0
     subject: float = 0.0
     author: float = 0.0
     date_exact: bool = False

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from patchtrail.link.model import CommitInfo, Evidence, Match
 from patchtrail.link.urls import message_url
-from patchtrail.mail.fingerprint import similarity
+from patchtrail.mail.fingerprint import changed_line_count, file_similarity, similarity
 
 W_CONTENT = 0.50
 W_SUBJECT = 0.20
@@ -30,6 +30,13 @@ W_RECENT = 0.08
 # prove the commit came from that mail.
 THRESHOLD = 0.5
 DAY = 86400.0
+# A fuzzy diff match over fewer changed lines than this proves proportionally less: two
+# one-line patches adding the same line are common, two identical 20-line changes are not.
+FULL_PROOF_LINES = 3
+# `git am` copies the mail's Date into the author date, to the second. The same author with
+# the same second, on a patch touching the same files or with a close subject, is the
+# mail, whatever the maintainer did to the diff or the subject.
+GIT_AM_SCORE = 0.75
 
 
 def subject_similarity(a: str, b: str) -> float:
@@ -57,7 +64,9 @@ def evidence(commit: CommitInfo, row: sqlite3.Row, linked: bool = False) -> Evid
     if ev.patch_id:
         ev.diff = 1.0
     elif commit.fingerprint and row["fingerprint"]:
-        ev.diff = similarity(commit.fingerprint, row["fingerprint"])
+        proof = min(changed_line_count(commit.fingerprint), changed_line_count(row["fingerprint"]))
+        ev.diff = similarity(commit.fingerprint, row["fingerprint"]) * min(1.0, proof / FULL_PROOF_LINES)
+        ev.files = file_similarity(commit.fingerprint, row["fingerprint"])
     ev.subject = max(subject_similarity(commit.subject_norm, row["subject_norm"]),
                      subject_similarity(commit.subject.lower(), (row["title"] or "").lower()))
     ev.author = author_similarity(commit, row)
@@ -73,6 +82,8 @@ def score(ev: Evidence) -> float:
     recency = 1.0 / (1.0 + max(ev.days_before_commit, 0.0) / 30.0)
     s = (W_CONTENT * ev.diff + W_SUBJECT * ev.subject + W_AUTHOR * ev.author
          + W_DATE * float(ev.date_exact) + W_RECENT * recency)
+    if ev.date_exact and ev.author >= 0.9 and (ev.files > 0 or ev.subject >= 0.6):
+        s = max(s, GIT_AM_SCORE)
     if ev.reply:
         s *= 0.8  # a reply may carry a "how about this" diff, but rarely the applied one
     if ev.posted_after_commit:

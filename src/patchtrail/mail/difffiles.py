@@ -25,6 +25,10 @@ class FileDiff:
     removed: list[str] = field(default_factory=list)
     binary: bool = False
     git: bool = False
+    # Where the changes sit: each hunk's section heading (the function git names after
+    # `@@`) and the nearest non-blank context line before and after each run of changes.
+    # Two one-line patches adding the same comment to different functions differ only here.
+    anchors: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -46,6 +50,8 @@ def file_diffs(diff: str) -> list[FileDiff]:
     fresh = False  # a git section whose ---/+++ and hunks have not been seen yet
     before = after = 0
     in_hunk = uncounted = False
+    last_context = ""  # nearest non-blank context line above the current position
+    after_change = False  # a change run is open: the next non-blank context closes it
     lines = diff.split("\n")
     i = 0
     while i < len(lines):
@@ -58,12 +64,22 @@ def file_diffs(diff: str) -> list[FileDiff]:
             if c == " " or not c:
                 before -= 1
                 after -= 1
-            elif c == "-":
-                before -= 1
-                current.removed.append(fold(line[1:]))
-            elif c == "+":
-                after -= 1
-                current.added.append(fold(line[1:]))
+                text = fold(line[1:])
+                if text:
+                    if after_change:
+                        current.anchors.append(text)
+                        after_change = False
+                    last_context = text
+            elif c in "-+":
+                if not after_change and last_context:
+                    current.anchors.append(last_context)
+                after_change = True
+                if c == "-":
+                    before -= 1
+                    current.removed.append(fold(line[1:]))
+                else:
+                    after -= 1
+                    current.added.append(fold(line[1:]))
             elif c != "\\":
                 in_hunk = False
                 continue
@@ -92,6 +108,10 @@ def file_diffs(diff: str) -> list[FileDiff]:
             fresh = False
             m = _HUNK.match(line)
             in_hunk = True
+            last_context, after_change = "", False
+            heading = fold(line[m.end():]) if m is not None else ""
+            if heading:
+                current.anchors.append("@@ " + heading)
             uncounted = m is None
             if m is not None:
                 before = int(m.group(1)) if m.group(1) is not None else 1

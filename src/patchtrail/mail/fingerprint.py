@@ -6,9 +6,14 @@ fingerprint is that set, hashed: sorted unique 64-bit values, one per (file name
 whitespace-folded line), plus one per file name. Context lines and line numbers are left
 out, so a rebased patch keeps its fingerprint exactly.
 
-Layout: little-endian unsigned 64-bit integers in ascending order. Line hashes have the top
-bit clear and file hashes have it set, so the file hashes are the tail of the array and
-either kind can be sliced out with a binary search instead of a second structure.
+Anchors are hashed too: each hunk's section heading (the function name git prints after
+`@@`) and the context lines just around each run of changes. They only temper the line
+score (`similarity`): the same one-line comment added to two different functions has
+identical changed lines, and only the anchors tell the two patches apart.
+
+Layout: little-endian unsigned 64-bit integers in ascending order. The two top bits say
+the kind: 0x line, 10 anchor, 11 file; so each kind is a slice of the array found with a
+binary search instead of a second structure.
 
 Similarity is the Dice coefficient 2|A∩B|/(|A|+|B|) over line hashes: symmetric, 1.0 for
 the same change, and it falls off linearly with edits (3 of 50 lines reworded still scores
@@ -28,8 +33,10 @@ from hashlib import blake2b
 from patchtrail.mail.difffiles import file_diffs
 
 _TOP = 1 << 63
+_FILE = _TOP | (1 << 62)
 _LOW = _TOP - 1
-_PERSON = b"patchtrail-fp1"
+_ANCHOR_BITS = (1 << 62) - 1
+_PERSON = b"patchtrail-fp2"
 
 
 def _hash(data: bytes) -> int:
@@ -41,7 +48,10 @@ def fingerprint(diff: str) -> bytes:
     values: set[int] = set()
     for fd in file_diffs(diff):
         name = fd.path.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")
-        values.add(_hash(b"F\0" + name) | _TOP)
+        values.add(_hash(b"F\0" + name) | _FILE)
+        for anchor in fd.anchors:
+            values.add((_hash(b"A\0" + name + b"\0" + anchor.encode("utf-8", "surrogateescape"))
+                        & _ANCHOR_BITS) | _TOP)
         for sign, lines in ((b"+\0", fd.added), (b"-\0", fd.removed)):
             prefix = sign + name + b"\0"
             for line in lines:
@@ -69,9 +79,14 @@ def decode(fp: bytes) -> array:
 
 
 def _split(fp: bytes) -> tuple[array, array]:
+    """(line hashes, file hashes)."""
     arr = decode(fp)
-    cut = bisect_left(arr, _TOP)
-    return arr[:cut], arr[cut:]
+    return arr[:bisect_left(arr, _TOP)], arr[bisect_left(arr, _FILE):]
+
+
+def _anchors(fp: bytes) -> array:
+    arr = decode(fp)
+    return arr[bisect_left(arr, _TOP):bisect_left(arr, _FILE)]
 
 
 def _dice(a: array, b: array) -> float:
@@ -82,12 +97,26 @@ def _dice(a: array, b: array) -> float:
 
 
 def similarity(a: bytes, b: bytes) -> float:
-    """Dice similarity of two fingerprints' changed lines, in [0, 1]; 0.0 if either is empty."""
+    """Dice similarity of two fingerprints' changed lines, in [0, 1]; 0.0 if either is empty.
+
+    Tempered by where the changes sit: with no anchor in common the score is at most 0.4
+    of the line score; with the same anchors it is the line score. A rebase keeps the
+    function names and the nearby lines, so it loses little.
+    """
     lines_a, files_a = _split(a)
     lines_b, files_b = _split(b)
-    if lines_a or lines_b:
-        return _dice(lines_a, lines_b)
-    return _dice(files_a, files_b)
+    if not (lines_a or lines_b):
+        return _dice(files_a, files_b)
+    score = _dice(lines_a, lines_b)
+    anchors_a, anchors_b = _anchors(a), _anchors(b)
+    if score and anchors_a and anchors_b:
+        score *= 0.4 + 0.6 * _dice(anchors_a, anchors_b)
+    return score
+
+
+def changed_line_count(fp: bytes) -> int:
+    """How many distinct changed lines the fingerprint holds (how much a match can prove)."""
+    return len(_split(fp)[0])
 
 
 def containment(a: bytes, b: bytes) -> float:

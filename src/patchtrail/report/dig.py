@@ -8,7 +8,6 @@ from dataclasses import asdict
 from typing import IO
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from patchtrail.link.model import DigResult, Match
@@ -77,27 +76,25 @@ def write_text(results: Iterable[DigResult], console: Console) -> int:
         c = r.commit
         console.print(Text.assemble(("commit ", "bold"), (c.oid[:12], "yellow"), " ", c.subject))
         if r.match is None:
-            console.print(f"  [red]no email found[/red]{' — ' + r.note if r.note else ''}")
+            console.print(Text.assemble("  ", ("no email found", "red"),
+                                        f" — {r.note}" if r.note else ""))
         else:
             found += 1
             m = r.match
             console.print(Text.assemble("  ← ", (m.subject, "bold"), f"  ({_posted(m)}, {day(m.date)})"))
-            console.print(f"    {m.url}")
+            console.print(Text(f"    {m.url}"), soft_wrap=True)  # copyable
             console.print(
                 f"    score {m.score:.2f} by [cyan]{m.method}[/cyan]: {m.evidence.describe()}",
                 highlight=False,
             )
             if r.note:
-                console.print(f"    note: {r.note}")
-        if r.candidates:
-            table = Table(show_header=True, header_style="dim", box=None, pad_edge=False)
-            table.add_column("  runner-up", overflow="fold")
-            table.add_column("score", justify="right")
-            table.add_column("posted")
-            table.add_column("why", overflow="fold")
-            for x in r.candidates:
-                table.add_row(f"  {x.subject}", f"{x.score:.2f}", f"{_posted(x)} {day(x.date)}",
-                              x.evidence.describe())
-            console.print(table)
+                console.print(Text(f"    note: {r.note}"))
+        for i, x in enumerate(r.candidates):
+            # Text, not markup: a subject like "[net-next] ..." must print as written.
+            line = Text(f"    {'runner-up' if i == 0 else '':<10}{x.score:.2f}  "
+                        f"{_posted(x) + ' ' + day(x.date):<18} ", style="dim")
+            line.append(x.subject)
+            line.truncate(max(console.width, 40), overflow="ellipsis")
+            console.print(line, no_wrap=True)
         console.print()
     return found

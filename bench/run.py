@@ -1,0 +1,46 @@
+"""Every benchmark of the foundation issue in one command, figures printed last.
+
+    python -m bench.run --repo PATH/ltp --archive PATH/ltp.lists.linux.it.0 [--work DIR]
+
+1. ingest: `patchtrail index` of the archive against `git cat-file --batch` reading every
+   blob (the floor), and of the repository against `git log -p`; peak memory of the tree.
+2. linking: blind accuracy (`--ignore-links`) over commits since 2019-05 whose Link trailer
+   names a message in the archive, against the b4-dig-like baseline, in the same run.
+3. dig latency per commit (warm) and all commits since 2019-05 in one batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import ingest, linking
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repo", type=Path, required=True, help="the LTP git repository")
+    ap.add_argument("--archive", type=Path, required=True, help="the LTP list archive (epoch or inbox)")
+    ap.add_argument("--work", type=Path, help="where to keep the index and the misses (default: temp)")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        db = work / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        print("indexing (fresh index) ...", flush=True)
+        ingest_figures = ingest.measure(args.archive, args.repo, db)
+        print("linking ...", flush=True)
+        link_figures = linking.measure(db, misses_path=work / "misses.jsonl")
+        print("\n== figures ==")
+        ingest.report(ingest_figures)
+        linking.report(link_figures)
+        print(f"(misses written to {work / 'misses.jsonl'})" if args.work else "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
