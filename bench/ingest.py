@@ -16,7 +16,11 @@ from pathlib import Path
 
 
 def _tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants (the parse pool, git), in KiB."""
+    """Memory of a process and all its descendants (the parse pool, git), in KiB.
+
+    Proportional set size (Pss): forked workers share the parent's pages copy-on-write,
+    and summing their plain RSS would count those pages once per worker.
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -29,13 +33,23 @@ def _tree_rss_kib(root: int) -> int:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         pid = int(entry.name)
         children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+        rss[pid] = _pss(entry) or int(fields.get("VmRSS", "0 kB").split()[0])
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
         todo.extend(children.get(pid, []))
     return total
+
+
+def _pss(entry: Path) -> int:
+    try:
+        for line in (entry / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _run(cmd: list[str]) -> tuple[float, int]:
@@ -101,12 +115,12 @@ def measure(archive: Path, repo: Path | None, db: Path) -> dict[str, float]:
 def report(f: dict[str, float]) -> None:
     print(f"archive: cat-file floor {f['archive_floor_s']:.1f} s; patchtrail index"
           f" {f['archive_index_s']:.1f} s; ratio {f['archive_ratio']:.2f}x (target <= 5x);"
-          f" peak RSS {f['archive_peak_mib']:.0f} MiB (target <= 300 MiB)")
+          f" peak memory (Pss) {f['archive_peak_mib']:.0f} MiB (target <= 300 MiB)")
     if "repo_floor_s" in f:
         note = "" if f["repo_floor_complete"] else " (git log -p stopped early: missing objects)"
         print(f"repository: git log -p floor {f['repo_floor_s']:.1f} s{note}; patchtrail index"
               f" {f['repo_index_s']:.1f} s; ratio {f['repo_ratio']:.2f}x;"
-              f" peak RSS {f['repo_peak_mib']:.0f} MiB")
+              f" peak memory (Pss) {f['repo_peak_mib']:.0f} MiB")
 
 
 def main(argv: list[str] | None = None) -> int:

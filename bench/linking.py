@@ -21,6 +21,7 @@ from patchtrail.index.store import Store
 from patchtrail.link.commits import load_commits
 from patchtrail.link.dig import dig_commit, link_ids
 from patchtrail.link.model import CommitInfo
+from patchtrail.link.score import subject_similarity
 
 SINCE = 1556668800  # 2019-05-01T00:00:00Z
 
@@ -53,9 +54,16 @@ def b4_like(conn, commit: CommitInfo) -> str | None:
 
 
 def classify_label(conn, commit: CommitInfo, msgid: str) -> str | None:
-    """Why a label is not the applied patch email, or None when it is one."""
+    """Why a label is not the applied patch email, or None when it is one.
+
+    Only evidence a reviewer would accept: the label is not a patch at all, or another
+    mail carries the commit's exact diff (patch-id) *and* its exact git-am author date
+    while the label's diff differs, or the label's subject is another patch's and a
+    sibling in its thread has the commit's subject.
+    """
     row = conn.execute(
-        "SELECT is_patch, is_reply, number, total, subject FROM messages WHERE msgid=?", (msgid,)
+        "SELECT is_patch, is_reply, number, total, subject_norm, patch_id FROM messages WHERE msgid=?",
+        (msgid,),
     ).fetchone()
     if row["is_reply"] and not row["is_patch"]:
         return "points at a reply"
@@ -63,6 +71,25 @@ def classify_label(conn, commit: CommitInfo, msgid: str) -> str | None:
         if row["number"] == 0:
             return "points at the cover letter"
         return "points at a message with no patch (report, discussion)"
+    root = thread_root(conn, msgid)
+    files = set(conn.execute("SELECT files FROM messages WHERE msgid=?", (msgid,)).fetchone()[0].split("\n"))
+    if commit.files and not files & set(commit.files):
+        return "points at a patch that touches none of the commit's files"
+    if commit.patch_id and row["patch_id"] != commit.patch_id:
+        for other in conn.execute(
+            "SELECT msgid FROM messages WHERE patch_id=? AND date=? AND msgid<>?",
+            (commit.patch_id, commit.author_time, msgid),
+        ):
+            if thread_root(conn, other[0]) == root:
+                return "points at a sibling patch of the series (the commit is another patch of it)"
+            return "points at another revision (the commit's diff and author date are another mail's)"
+    if subject_similarity(commit.subject_norm, row["subject_norm"]) < 0.5:
+        for other in conn.execute(
+            "SELECT msgid, subject_norm FROM messages WHERE is_patch AND (msgid=? OR refs LIKE ?)",
+            (root, f"{root}%"),
+        ):
+            if other[0] != msgid and subject_similarity(commit.subject_norm, other[1]) >= 0.9:
+                return "points at a sibling patch of the series (the commit is another patch of it)"
     return None
 
 

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from patchtrail.index.rows import COMMIT_COLUMNS, MessageRow, commit_values, parse_raw
+from patchtrail.index.rows import COMMIT_COLUMNS, MessageRow, commit_job, parse_raw
 from patchtrail.index.store import Store, dumps_tips, loads_tips
 from patchtrail.sources.archive import MailSource, open_archive
 from patchtrail.sources.git import GitRepo
@@ -29,6 +33,7 @@ from patchtrail.sources.records import RawMail, SkipLog
 
 BATCH = 500
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _batch() -> int:
@@ -83,6 +88,39 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+# Jobs handed to the pool ahead of the results read back. Pool.imap alone reads its input
+# as fast as it can: a 365 MB archive would sit in the task queue. The window bounds it.
+WINDOW = 256
+
+
+@contextmanager
+def parallel_map(func: Callable[[T], R], jobs: Iterable[T]) -> Iterator[Iterator[R]]:
+    """`map(func, jobs)` in input order, on PATCHTRAIL_JOBS worker processes (fork).
+
+    Order matters: the resume cursor stored with a batch is only valid if every message
+    before it is stored too.
+    """
+    workers = _workers()
+    if workers <= 1:
+        yield map(func, jobs)
+        return
+    window = threading.BoundedSemaphore(WINDOW)
+
+    def feed() -> Iterator[T]:
+        for job in jobs:
+            window.acquire()
+            yield job
+
+    def results(pool: Pool) -> Iterator[R]:
+        for result in pool.imap(func, feed(), chunksize=16):
+            window.release()
+            yield result
+
+    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ctx.Pool(workers) as pool:
+        yield results(pool)
+
+
 def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
                progress: Progress | None = None) -> RunSummary:
     """Store every commit reachable from `refs` that the index does not hold yet."""
@@ -97,17 +135,18 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
     progress.start(f"commits of {repo.path}", len(todo))
     placeholders = ",".join("?" * len(COMMIT_COLUMNS))
     sql = f"INSERT OR IGNORE INTO commits({','.join(COMMIT_COLUMNS)}) VALUES ({placeholders})"
-    for batch in _chunks(repo.read_commits(todo, skips), _batch()):
-        rows = [commit_values(rec, src.id) for rec in batch]
-        with store.transaction() as c:
-            c.executemany(sql, rows)
-            c.executemany(
-                "INSERT OR REPLACE INTO commit_skips(oid, reason) VALUES (?, ?)",
-                [(rec.oid, rec.diff_error) for rec in batch if rec.diff_error],
-            )
-        summary.commits_read += len(batch)
-        summary.commits_stored += len(batch)
-        progress.advance(len(batch))
+    jobs = ((rec, src.id) for rec in repo.read_commits(todo, skips))
+    with parallel_map(commit_job, jobs) as results:
+        for batch in _chunks(results, _batch()):
+            with store.transaction() as c:
+                c.executemany(sql, [values for values, _ in batch])
+                c.executemany(
+                    "INSERT OR REPLACE INTO commit_skips(oid, reason) VALUES (?, ?)",
+                    [(values[0], error) for values, error in batch if error],
+                )
+            summary.commits_read += len(batch)
+            summary.commits_stored += len(batch)
+            progress.advance(len(batch))
     for reason, n in skips.by_reason().items():
         summary.skip(f"commit diff unreadable: {reason}", n)
     with store.transaction() as c:
@@ -146,13 +185,8 @@ def index_archive(store: Store, path: str | Path, progress: Progress | None = No
     progress.start(f"messages of {src_obj.path}", src_obj.estimate(src.cursor))
     raws = _unseen(store, src.id, src_obj.iter_messages(src.cursor, skips), summary)
     jobs = ((raw, src_obj.name, src.id) for raw in raws)
-    workers = _workers()
-    if workers > 1:
-        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ctx.Pool(workers) as pool:
-            _store_rows(store, src.id, pool.imap(parse_raw, jobs, chunksize=32), summary, progress)
-    else:
-        _store_rows(store, src.id, map(parse_raw, jobs), summary, progress)
+    with parallel_map(parse_raw, jobs) as rows:
+        _store_rows(store, src.id, rows, summary, progress)
     for reason, n in skips.by_reason().items():
         summary.skip(reason, n)
     progress.finish()
@@ -161,12 +195,20 @@ def index_archive(store: Store, path: str | Path, progress: Progress | None = No
 
 def _unseen(store: Store, source_id: int, raws: Iterable[RawMail],
             summary: RunSummary) -> Iterator[RawMail]:
-    """Drop keys already read (Maildir rereads, a restarted mbox), without parsing them."""
-    q = "SELECT 1 FROM seen WHERE source_id=? AND key=?"
-    for raw in raws:
-        summary.messages_read += 1
-        if store.conn.execute(q, (source_id, raw.key)).fetchone() is None:
-            yield raw
+    """Drop keys already read (Maildir rereads, a restarted mbox), without parsing them.
+
+    Runs in the pool's feeder thread, so it reads through a connection of its own: the
+    store's connection belongs to the writer.
+    """
+    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        q = "SELECT 1 FROM seen WHERE source_id=? AND key=?"
+        for raw in raws:
+            summary.messages_read += 1
+            if conn.execute(q, (source_id, raw.key)).fetchone() is None:
+                yield raw
+    finally:
+        conn.close()
 
 
 def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],

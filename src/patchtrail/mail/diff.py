@@ -50,7 +50,15 @@ def split_body(text: str) -> tuple[str, str, str]:
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    m = _DIFF_START.search(text)
+    # The regex tries every line start; a git diff header found by plain substring search
+    # bounds it to the text before, which is short (the message), not the whole diff.
+    git_start = text.find("\ndiff --git ")
+    if text.startswith("diff --git "):
+        git_start = -1
+        m = _DIFF_START.match(text)
+    else:
+        end = git_start + len("\ndiff --git ") + 1 if git_start >= 0 else len(text)
+        m = _DIFF_START.search(text, 0, end)
     if m is None:
         # Footers are only looked for where no diff is: after a diff, the hunk counts end
         # it, and a footer search there could take a removed `-- ` line for a separator.

@@ -136,11 +136,11 @@ def _git_extended_header(current: FileDiff, line: str) -> None:
         current.binary = True
 
 
-def diff_files(diff: str) -> list[str]:
+def diff_files(diff: str | list[FileDiff]) -> list[str]:
     """Paths `diff` touches, in order: post-image path, pre-image path for deletions, and
-    both for renames and copies."""
+    both for renames and copies. Takes the diff text or its `file_diffs` (parsed once)."""
     paths: list[str] = []
-    for fd in file_diffs(diff):
+    for fd in file_diffs(diff) if isinstance(diff, str) else diff:
         if fd.old_path is not None and fd.new_path is not None and fd.old_path != fd.new_path:
             candidates = [fd.old_path, fd.new_path]
         else:

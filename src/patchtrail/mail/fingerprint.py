@@ -30,7 +30,7 @@ from array import array
 from bisect import bisect_left
 from hashlib import blake2b
 
-from patchtrail.mail.difffiles import file_diffs
+from patchtrail.mail.difffiles import FileDiff, file_diffs
 
 _TOP = 1 << 63
 _FILE = _TOP | (1 << 62)
@@ -43,10 +43,11 @@ def _hash(data: bytes) -> int:
     return int.from_bytes(blake2b(data, digest_size=8, person=_PERSON).digest(), "little")
 
 
-def fingerprint(diff: str) -> bytes:
-    """Sorted unique 64-bit hashes of the changed lines and file names of `diff`."""
+def fingerprint(diff: str | list[FileDiff]) -> bytes:
+    """Sorted unique 64-bit hashes of the changed lines and file names of `diff` (the text,
+    or its `file_diffs` when the caller has parsed them already)."""
     values: set[int] = set()
-    for fd in file_diffs(diff):
+    for fd in file_diffs(diff) if isinstance(diff, str) else diff:
         name = fd.path.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")
         values.add(_hash(b"F\0" + name) | _FILE)
         for anchor in fd.anchors:

@@ -211,11 +211,14 @@ def _parse(data: bytes, block: bytes, body: bytes) -> ParsedMail:
     for key, value in trailers:
         if key == "Change-Id" and value.strip():
             change_id = value.split()[0]
-    if change_id is None:
+    # Substring prechecks: the case-insensitive multi-line searches cost more than the
+    # rest of a typical parse, and almost no message has either line.
+    if change_id is None and ("hange-" in message or "hange-" in notes or "HANGE-" in message
+                              or "HANGE-" in notes):
         m = _CHANGE_ID.search(message + "\n" + notes)
         if m is not None:
             change_id = m.group(1)
-    m = _BASE_COMMIT.search(text)
+    m = _BASE_COMMIT.search(text) if "base-commit" in text else None
     base_commit = m.group(1).lower() if m is not None else None
 
     return ParsedMail(
