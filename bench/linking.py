@@ -56,7 +56,8 @@ def b4_like(conn, commit: CommitInfo) -> str | None:
 def classify_label(conn, commit: CommitInfo, msgid: str) -> str | None:
     """Why a label is not the applied patch email, or None when it is one.
 
-    Only evidence a reviewer would accept: the label is not a patch at all, or another
+    Only evidence a reviewer would accept: the label is not a patch at all, or it touches
+    none of the commit's files, or another
     mail carries the commit's exact diff (patch-id) *and* its exact git-am author date
     while the label's diff differs, or the label's subject is another patch's and a
     sibling in its thread has the commit's subject.

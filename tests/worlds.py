@@ -118,7 +118,7 @@ def build_world(root: Path) -> World:
                                         "return 300; }\nint gamma_4(void) { return 401;"),
                            name="edited"))
     real.append(CommitSpec("doc: describe the tree", BOB, T0 + 41 * DAY,
-                           body=f"More words.\n\nLink: https://lore.kernel.org/test/linked@example.org/",
+                           body="More words.\n\nLink: https://lore.kernel.org/test/linked@example.org/",
                            committer=MAINT, committer_time=T0 + 42 * DAY,
                            files=change("doc/README", "A test tree.\n", "A test tree.\nIt has three files.\n"),
                            name="linked"))

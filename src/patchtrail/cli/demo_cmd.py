@@ -15,7 +15,6 @@ import click
 from rich.text import Text
 
 from patchtrail.cli.common import stderr_console, stdout_console
-from patchtrail.corpus.demo import SERIES_APPLIED, build_demo
 from patchtrail.index.ingest import index_archive, index_repo
 from patchtrail.index.store import DEFAULT_NAME, Store
 from patchtrail.link.commits import load_commits
@@ -42,6 +41,9 @@ def demo(dir: Path | None) -> int:
     Writes DIR/repo (a git repository), DIR/archive (a public-inbox v2 inbox) and
     DIR/patchtrail.db (the index).
     """
+    # Imported here: the corpus builder is only needed by this command.
+    from patchtrail.corpus.demo import SERIES_APPLIED, build_demo
+
     err = stderr_console()
     out = stdout_console()
     root = _target(dir)
