@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -43,12 +44,11 @@ def _tree_rss_kib(root: int) -> int:
 
 
 def _pss(entry: Path) -> int:
-    try:
+    """Pss in KiB, or 0 when the process is gone or the kernel hides smaps_rollup."""
+    with suppress(OSError, ValueError):
         for line in (entry / "smaps_rollup").read_text().splitlines():
             if line.startswith("Pss:"):
                 return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
     return 0
 
 

@@ -123,3 +123,10 @@ def test_same_message_in_two_archives_is_stored_once(world: World, tmp_path: Pat
         other = index_archive(store, _archive("maildir", tmp_path, world.mails))
         assert other.messages_stored == 0
         assert other.skipped.get("duplicate Message-ID (already indexed)") == len(world.mails)
+
+
+def test_all_refs_include_side_branches(world: World, tmp_path: Path) -> None:
+    with Store.open(tmp_path / "x.db") as store:
+        summary = index_repo(store, world.repo, ["--all"])
+        assert summary.commits_stored == 8  # master holds the side branch through the merge
+        assert index_repo(store, world.repo, ["--all"]).commits_read == 0

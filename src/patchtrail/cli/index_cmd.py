@@ -16,7 +16,7 @@ from patchtrail.report.progress import RichProgress
 @db_option
 @click.option("--repo", "repos", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="A git repository (bare or not). Repeatable.")
-@click.option("--ref", "refs", multiple=True, help="Refs to index in each repository (default HEAD).")
+@click.option("--ref", "refs", multiple=True, help="Refs to index in each repository (default HEAD; --ref=--all for every ref).")
 @click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="A public-inbox v2 inbox, a public-inbox epoch, an mbox or a Maildir. Repeatable.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary.")
@@ -38,21 +38,12 @@ def index(db: Path | None, repos: tuple[Path, ...], refs: tuple[str, ...],
             repos = tuple(Path(s.path) for s in known if s.kind == "git")
             archives = tuple(Path(s.path) for s in known if s.kind != "git")
         for repo in repos:
-            _add(total, index_repo(store, repo, refs or ("HEAD",), progress))
+            total.add(index_repo(store, repo, refs or ("HEAD",), progress))
         for archive in archives:
-            _add(total, index_archive(store, archive, progress))
+            total.add(index_archive(store, archive, progress))
         if not quiet:
             _print_summary(console, store, total)
     return 0
-
-
-def _add(total: RunSummary, part: RunSummary) -> None:
-    total.commits_read += part.commits_read
-    total.commits_stored += part.commits_stored
-    total.messages_read += part.messages_read
-    total.messages_stored += part.messages_stored
-    for reason, n in part.skipped.items():
-        total.skip(reason, n)
 
 
 def _print_summary(console, store, run: RunSummary) -> None:

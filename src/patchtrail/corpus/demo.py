@@ -37,13 +37,38 @@ from patchtrail.corpus.demo_src_lapic import LAPIC_C, LAPIC_H
 from patchtrail.corpus.demo_src_vmx import KVM_HOST_H, TRACE_H, VMX_C
 from patchtrail.corpus.demo_src_x86 import NOISE_FILES, X86_C, X86_H, noise_file
 from patchtrail.corpus.gitwrite import format_patches, git, write_repo
-from patchtrail.corpus.mails import (MailSpec, bare_id, modern_send_email_id, patch_subject, render_mail, send_email_id)
+from patchtrail.corpus.mails import (
+    MailSpec,
+    bare_id,
+    modern_send_email_id,
+    patch_subject,
+    render_mail,
+    send_email_id,
+)
 
 __all__ = ["DemoCorpus", "build_demo", "SERIES_APPLIED", "FOLLOWUP_APPLIED"]
-from patchtrail.corpus.demo_builder import (ASKER, DAY, DemoCorpus, KVM_ADDR, KVM_LIST, LKML, NOISE_PEOPLE, PAOLO, RADIM, SEAN, TZ, WANPENG, WANPENG_SENDER, YUNHONG, ts)
-from patchtrail.corpus.demo_builder import _Builder, _commit_body, _committer_tz, _Noise  # noqa: F401
+from patchtrail.corpus.demo_builder import (  # noqa: F401
+    ASKER,
+    DAY,
+    KVM_ADDR,
+    KVM_LIST,
+    LKML,
+    NOISE_PEOPLE,
+    PAOLO,
+    RADIM,
+    SEAN,
+    TZ,
+    WANPENG,
+    WANPENG_SENDER,
+    YUNHONG,
+    DemoCorpus,
+    _Builder,
+    _commit_body,
+    _committer_tz,
+    _Noise,
+    ts,
+)
 from patchtrail.corpus.demo_noise import _noise_set, _questions  # noqa: F401
-
 
 # Commit labels of the seed series in the order Paolo applied it (posted 3/4, 4/4, 1/4, 2/4),
 # and of the follow-up series.

@@ -13,9 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from patchtrail.corpus.gitwrite import CommitSpec, Person
-from patchtrail.corpus.mails import (MailSpec, cover_letter, modern_send_email_id, patch_mail,
-                                     reply, send_email_id)
-
+from patchtrail.corpus.mails import (
+    MailSpec,
+    cover_letter,
+    modern_send_email_id,
+    patch_mail,
+    reply,
+    send_email_id,
+)
 
 # ----------------------------------------------------------------------------- people
 YUNHONG = Person("Yunhong Jiang", "yunhong.jiang@linux.intel.com")

@@ -8,13 +8,39 @@ from __future__ import annotations
 
 import random
 
-from patchtrail.corpus.cedit import find_function, function_names, insert_after, remove_function
+from patchtrail.corpus.cedit import (
+    find_function,
+    function_names,
+    insert_after,
+    remove_function,
+)
+from patchtrail.corpus.demo_builder import (  # noqa: F401
+    ANSWER_TEXT,
+    APPLIED_TEXT,
+    AREA,
+    BLURBS,
+    DAY,
+    DISCUSS_TEXT,
+    DMARC_PEOPLE,
+    KVM_ADDR,
+    LINK_SINCE,
+    NAK_TEXT,
+    NOISE_PEOPLE,
+    PAIRS,
+    PAOLO,
+    QUESTIONS,
+    RADIM,
+    REVIEW_TEXT,
+    SEAN,
+    _Builder,
+    _commit_body,
+    _committer_tz,
+    _Noise,
+    ts,
+)
 from patchtrail.corpus.demo_src_x86 import NOISE_FILES, NOUNS, VERBS, noise_function
 from patchtrail.corpus.gitwrite import Person
-from patchtrail.corpus.mails import (bare_id, patch_subject)
-
-from patchtrail.corpus.demo_builder import (ANSWER_TEXT, APPLIED_TEXT, AREA, BLURBS, DAY, DISCUSS_TEXT, DMARC_PEOPLE, KVM_ADDR, LINK_SINCE, NAK_TEXT, NOISE_PEOPLE, PAIRS, PAOLO, QUESTIONS, RADIM, REVIEW_TEXT, SEAN, ts)
-from patchtrail.corpus.demo_builder import _Builder, _commit_body, _committer_tz, _Noise  # noqa: F401
+from patchtrail.corpus.mails import bare_id, patch_subject
 
 
 # ----------------------------------------------------------------------------- noise

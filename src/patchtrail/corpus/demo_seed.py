@@ -8,8 +8,15 @@ order the maintainer applied them.
 
 from __future__ import annotations
 
-from patchtrail.corpus.cedit import (add_struct_field, find_function, insert_after,
-                                     insert_before, rename_symbol, replace_in, replace_once)
+from patchtrail.corpus.cedit import (
+    add_struct_field,
+    find_function,
+    insert_after,
+    insert_before,
+    rename_symbol,
+    replace_in,
+    replace_once,
+)
 
 LAPIC_C = "arch/x86/kvm/lapic.c"
 LAPIC_H = "arch/x86/kvm/lapic.h"

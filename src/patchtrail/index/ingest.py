@@ -25,7 +25,13 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from patchtrail.index.rows import COMMIT_COLUMNS, MessageRow, commit_job, parse_raw
+from patchtrail.index.rows import (
+    COMMIT_COLUMNS,
+    MESSAGE_COLUMNS,
+    MessageRow,
+    commit_job,
+    parse_raw,
+)
 from patchtrail.index.store import Store, dumps_tips, loads_tips
 from patchtrail.sources.archive import MailSource, open_archive
 from patchtrail.sources.git import GitRepo
@@ -73,6 +79,15 @@ class RunSummary:
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+    def add(self, other: RunSummary) -> None:
+        """Fold another run's counts into this one (one summary for several sources)."""
+        self.commits_read += other.commits_read
+        self.commits_stored += other.commits_stored
+        self.messages_read += other.messages_read
+        self.messages_stored += other.messages_stored
+        for reason, n in other.skipped.items():
+            self.skip(reason, n)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -128,7 +143,7 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
     summary = RunSummary()
     repo = GitRepo(path)
     src = store.source("git", str(repo.path), Path(repo.path).name.removesuffix(".git"))
-    tips = [repo.resolve(r) for r in refs]
+    tips = repo.tips(refs)
     oids = repo.rev_list(list(refs), exclude=loads_tips(src.cursor))
     todo = _unknown_commits(store, oids)
     skips = SkipLog()
@@ -163,15 +178,6 @@ def _unknown_commits(store: Store, oids: list[str]) -> list[str]:
         q = f"SELECT oid FROM commits WHERE oid IN ({','.join('?' * len(chunk))})"
         known.update(r[0] for r in store.conn.execute(q, chunk))
     return [o for o in oids if o not in known]
-
-
-MESSAGE_INSERT_COLUMNS = (
-    "msgid", "generated_id", "source_id", "key", "list", "subject", "title", "subject_norm",
-    "is_reply", "is_patch", "has_tag", "version", "number", "total", "rfc", "resend", "tags",
-    "author_name", "author_email", "sender_name", "sender_email", "date", "date_tz",
-    "in_reply_to", "refs", "change_id", "base_commit", "patch_id", "fingerprint", "files",
-    "trailers", "problems", "body",
-)
 
 
 def index_archive(store: Store, path: str | Path, progress: Progress | None = None,
@@ -213,8 +219,8 @@ def _unseen(store: Store, source_id: int, raws: Iterable[RawMail],
 
 def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
                 summary: RunSummary, progress: Progress) -> None:
-    cols = ",".join(MESSAGE_INSERT_COLUMNS)
-    sql = f"INSERT OR IGNORE INTO messages({cols}) VALUES ({','.join('?' * len(MESSAGE_INSERT_COLUMNS))})"
+    cols = ",".join(MESSAGE_COLUMNS)
+    sql = f"INSERT OR IGNORE INTO messages({cols}) VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})"
     for batch in _chunks(rows, _batch()):
         cursor: str | None = None
         with store.transaction() as c:
@@ -225,7 +231,7 @@ def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
                 message_id = None
                 if row.values is not None:
                     values = row.values
-                    cur = c.execute(sql, [values[k] for k in MESSAGE_INSERT_COLUMNS])
+                    cur = c.execute(sql, [values[k] for k in MESSAGE_COLUMNS])
                     if cur.rowcount == 1:
                         message_id = cur.lastrowid
                         _index_message(c, message_id, values, row.files)

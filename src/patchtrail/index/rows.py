@@ -49,6 +49,16 @@ COMMIT_COLUMNS = (
 )
 
 
+# The message row as `message_values` fills it, in insert order.
+MESSAGE_COLUMNS = (
+    "msgid", "generated_id", "source_id", "key", "list", "subject", "title", "subject_norm",
+    "is_reply", "is_patch", "has_tag", "version", "number", "total", "rfc", "resend", "tags",
+    "author_name", "author_email", "sender_name", "sender_email", "date", "date_tz",
+    "in_reply_to", "refs", "change_id", "base_commit", "patch_id", "fingerprint", "files",
+    "trailers", "problems", "body",
+)
+
+
 def commit_values(rec: CommitRecord, source_id: int) -> tuple[object, ...]:
     subject, _body, _trailers = parse_commit_message(rec.message)
     diff = rec.diff or ""

@@ -8,7 +8,6 @@ long index run; synchronous=NORMAL, which is crash-safe in WAL mode), and transa
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,18 +31,6 @@ class SourceRow:
     path: str
     name: str
     cursor: str | None
-
-
-def default_db_path(repo: str | None) -> Path:
-    """Where the index lives when --db is not given: $PATCHTRAIL_DB, else beside the repo."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env)
-    if repo:
-        base = Path(repo).resolve()
-        # Beside a non-bare repository's work tree, inside a bare one's git dir.
-        return base / DEFAULT_NAME if not (base / ".git").exists() else base / ".git" / DEFAULT_NAME
-    return Path.cwd() / DEFAULT_NAME
 
 
 class Store:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
-from patchtrail.index.rows import commit_values, COMMIT_COLUMNS
+from patchtrail.index.rows import COMMIT_COLUMNS, commit_values
 from patchtrail.index.store import Store
 from patchtrail.link.model import CommitInfo
 from patchtrail.sources.errors import SourceError
@@ -34,7 +35,7 @@ def commit_from_row(row: sqlite3.Row | dict) -> CommitInfo:
 
 def expand_revisions(store: Store, revs: list[str]) -> list[str]:
     """Full ids for REVs (commits or A..B ranges), oldest first within a range."""
-    repos = [GitRepo(s.path) for s in store.sources("git") if _exists(s.path)]
+    repos = [GitRepo(s.path) for s in store.sources("git") if Path(s.path).exists()]
     out: list[str] = []
     for rev in revs:
         if _FULL_OID.match(rev) and store.conn.execute(
@@ -58,12 +59,6 @@ def _expand_in(repos: list[GitRepo], rev: str) -> list[str]:
     raise RevisionError(f"{rev}: unknown revision in {', '.join(str(r.path) for r in repos)}")
 
 
-def _exists(path: str) -> bool:
-    from pathlib import Path
-
-    return Path(path).exists()
-
-
 def load_commits(store: Store, oids: list[str]) -> Iterator[CommitInfo]:
     """CommitInfo for each id, in order; commits missing from the index are read from git."""
     rows: dict[str, CommitInfo] = {}
@@ -83,7 +78,7 @@ def load_commits(store: Store, oids: list[str]) -> Iterator[CommitInfo]:
 def _read_from_git(store: Store, oids: list[str]) -> dict[str, CommitInfo]:
     found: dict[str, CommitInfo] = {}
     for src in store.sources("git"):
-        if not _exists(src.path):
+        if not Path(src.path).exists():
             continue
         repo = GitRepo(src.path)
         want = [o for o in oids if o not in found]

@@ -9,6 +9,7 @@ path ends in latin-1, which cannot fail, and says what it had to guess.
 from __future__ import annotations
 
 import codecs
+from contextlib import suppress
 from functools import lru_cache
 
 # Declared charsets that are, in practice, "whatever the client had": try UTF-8 first.
@@ -75,15 +76,13 @@ def decode_bytes(raw: bytes, charset: str | None) -> tuple[str, str | None]:
             return raw.decode(codec), None
         except Exception:  # noqa: BLE001 - some codecs raise odd errors on garbage
             note = f"text does not decode as declared charset {declared[:40]!r}"
-    try:
+    # Strict UTF-8 first (the usual truth behind a wrong label), then the declared codec
+    # with replacement characters, then the fallbacks below.
+    with suppress(UnicodeDecodeError):
         return raw.decode("utf-8"), note
-    except UnicodeDecodeError:
-        pass
     if codec is not None and codec != "utf-8":
-        try:
+        with suppress(Exception):  # some codecs raise odd errors on garbage
             return raw.decode(codec, "replace"), note
-        except Exception:  # noqa: BLE001
-            pass
     if declared in ("utf-8", "utf8"):
         return raw.decode("utf-8", "replace"), "invalid UTF-8 replaced"
     return raw.decode("latin-1"), (note or "undeclared 8-bit text") + "; decoded as latin-1"

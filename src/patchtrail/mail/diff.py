@@ -54,7 +54,6 @@ def split_body(text: str) -> tuple[str, str, str]:
     # bounds it to the text before, which is short (the message), not the whole diff.
     git_start = text.find("\ndiff --git ")
     if text.startswith("diff --git "):
-        git_start = -1
         m = _DIFF_START.match(text)
     else:
         end = git_start + len("\ndiff --git ") + 1 if git_start >= 0 else len(text)
@@ -256,18 +255,24 @@ def _digits(line: bytes, pos: int) -> int:
     return n
 
 
+def _scan_count(line: bytes, q: int) -> tuple[int, int, int]:
+    """git's reading of one side's `START[,COUNT]` at `q`: (count, where its digits
+    start, how many digits); the count is 1 when there is no `,COUNT`."""
+    n = _digits(line, q)
+    if line[q + n: q + n + 1] != b",":
+        return 1, q, n
+    q += n + 1
+    n = _digits(line, q)
+    return int(line[q: q + n] or b"0"), q, n
+
+
 def _scan_hunk_header(line: bytes, before: int, after: int) -> tuple[int, int]:
     """git's scan_hunk_header(), including that it may set `before` and then give up."""
-    q = 4
-    n = _digits(line, q)
-    if line[q + n: q + n + 1] == b",":
-        q += n + 1
-        n = _digits(line, q)
-        before = int(line[q: q + n] or b"0")
-    else:
-        before = 1
+    before, q, n = _scan_count(line, 4)
     if n == 0 or line[q + n: q + n + 2] != b" +":
         return before, after
+    after, _, _ = _scan_count(line, q + n + 2)
+    return before, after
     r = q + n + 2
     n = _digits(line, r)
     if line[r + n: r + n + 1] == b",":

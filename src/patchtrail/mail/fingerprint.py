@@ -79,15 +79,11 @@ def decode(fp: bytes) -> array:
     return arr
 
 
-def _split(fp: bytes) -> tuple[array, array]:
-    """(line hashes, file hashes)."""
+def _parts(fp: bytes) -> tuple[array, array, array]:
+    """(line hashes, anchor hashes, file hashes): slices of one decoded array."""
     arr = decode(fp)
-    return arr[:bisect_left(arr, _TOP)], arr[bisect_left(arr, _FILE):]
-
-
-def _anchors(fp: bytes) -> array:
-    arr = decode(fp)
-    return arr[bisect_left(arr, _TOP):bisect_left(arr, _FILE)]
+    anchors_at, files_at = bisect_left(arr, _TOP), bisect_left(arr, _FILE)
+    return arr[:anchors_at], arr[anchors_at:files_at], arr[files_at:]
 
 
 def _dice(a: array, b: array) -> float:
@@ -104,12 +100,11 @@ def similarity(a: bytes, b: bytes) -> float:
     of the line score; with the same anchors it is the line score. A rebase keeps the
     function names and the nearby lines, so it loses little.
     """
-    lines_a, files_a = _split(a)
-    lines_b, files_b = _split(b)
+    lines_a, anchors_a, files_a = _parts(a)
+    lines_b, anchors_b, files_b = _parts(b)
     if not (lines_a or lines_b):
         return _dice(files_a, files_b)
     score = _dice(lines_a, lines_b)
-    anchors_a, anchors_b = _anchors(a), _anchors(b)
     if score and anchors_a and anchors_b:
         score *= 0.4 + 0.6 * _dice(anchors_a, anchors_b)
     return score
@@ -117,13 +112,13 @@ def similarity(a: bytes, b: bytes) -> float:
 
 def changed_line_count(fp: bytes) -> int:
     """How many distinct changed lines the fingerprint holds (how much a match can prove)."""
-    return len(_split(fp)[0])
+    return len(_parts(fp)[0])
 
 
 def containment(a: bytes, b: bytes) -> float:
     """Share of the smaller fingerprint's changed lines found in the other one, in [0, 1]."""
-    lines_a, _ = _split(a)
-    lines_b, _ = _split(b)
+    lines_a = _parts(a)[0]
+    lines_b = _parts(b)[0]
     if not lines_a or not lines_b:
         return 0.0
     small, large = (lines_a, lines_b) if len(lines_a) <= len(lines_b) else (lines_b, lines_a)
@@ -132,4 +127,4 @@ def containment(a: bytes, b: bytes) -> float:
 
 def file_similarity(a: bytes, b: bytes) -> float:
     """Dice similarity of the file names two fingerprints touch, in [0, 1]."""
-    return _dice(_split(a)[1], _split(b)[1])
+    return _dice(_parts(a)[2], _parts(b)[2])

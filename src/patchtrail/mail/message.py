@@ -18,6 +18,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
+from contextlib import suppress
 from dataclasses import replace
 
 from patchtrail.mail.charset import decode_bytes
@@ -560,10 +561,9 @@ _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 
 
 def _b64(body: bytes, problems: list[str], what: str) -> bytes:
-    try:
+    with suppress(binascii.Error, ValueError):
         return binascii.a2b_base64(body)
-    except (binascii.Error, ValueError):
-        pass
+    # Not valid as sent: drop what is not base64 and pad, as mail readers do.
     clean = _B64_JUNK.sub(b"", body)
     clean = clean[: len(clean) - len(clean) % 4] if len(clean) % 4 == 1 else clean
     problems.append(f"{what[:60]}: broken base64 repaired")

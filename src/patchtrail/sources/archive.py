@@ -46,6 +46,7 @@ import json
 import os
 import re
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,7 +73,7 @@ _EPOCH_NAME = re.compile(r"^(\d+)(?:\.git)?$")
 _EPOCH_SUFFIX = re.compile(r"\.(\d+)(?:\.git)?$")
 
 
-class MailSource:
+class MailSource(ABC):
     """A mail archive: what kind it is, where, the list name it suggests, its messages."""
 
     kind: str = ""
@@ -84,9 +85,9 @@ class MailSource:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.path!r}, kind={self.kind!r}, name={self.name!r})"
 
+    @abstractmethod
     def iter_messages(self, cursor: str | None, skips: SkipLog) -> Iterator[RawMail]:
         """Every message after `cursor` (all of them for None), oldest first."""
-        raise NotImplementedError
 
     def estimate(self, cursor: str | None) -> int | None:
         """How many messages `iter_messages(cursor)` will yield, roughly; None if unknown."""

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
@@ -69,11 +70,9 @@ class CatFile:
         """End the process (politely: EOF on stdin, then wait; killed if it lingers)."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            try:
+            with suppress(OSError):  # git may have closed its end already
                 if proc.stdin:
                     proc.stdin.close()
-            except OSError:
-                pass
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -96,10 +95,8 @@ class CatFile:
         message = "git cat-file stopped unexpectedly"
         proc = self._proc
         if proc is not None:
-            try:
+            with suppress(subprocess.TimeoutExpired):  # _kill below ends it either way
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
             if self._stderr is not None:
                 self._stderr.seek(0)
                 err = self._stderr.read(64 * 1024)

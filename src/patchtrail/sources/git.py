@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,6 +185,23 @@ class GitRepo:
             out += proc.stdout.decode("ascii").split()
         return out
 
+    def tips(self, refs: Sequence[str]) -> list[str]:
+        """The commit ids `refs` name ("--all": every ref that peels to a commit), sorted.
+
+        What an incremental reader stores as its cursor: next time, history reachable from
+        these is excluded.
+        """
+        names = [r for r in refs if r != "--all"]
+        found: list[str | None] = []
+        if len(names) < len(refs):
+            listing = run_git(self.path, ["for-each-ref", "--format=%(objectname)"])
+            found += self._resolve_many(listing.stdout.decode("ascii").split())
+        for name, oid in zip(names, self._resolve_many(names)):
+            if oid is None:
+                raise SourceError(name, f"unknown revision in {self.path}")
+            found.append(oid)
+        return sorted({oid for oid in found if oid})
+
     def rev_list(self, refs: list[str], exclude: Sequence[str] = ()) -> list[str]:
         """Every commit reachable from `refs` and not from `exclude`, oldest first.
 
@@ -294,20 +312,15 @@ class GitRepo:
             raise SourceError(self.path, "git is not installed (no `git` on PATH)") from exc
 
         def feed() -> None:
-            try:
-                assert proc.stdin is not None
-                data = "".join(o + "\n" for o in batch).encode("ascii")
-                view = memoryview(data)
+            # A broken pipe means git exited early; the reader learns why from its stderr.
+            assert proc.stdin is not None
+            with suppress(OSError):
+                view = memoryview("".join(o + "\n" for o in batch).encode("ascii"))
                 while view:
                     n = proc.stdin.write(view[: 1 << 16])
                     view = view[n:]
-            except (BrokenPipeError, OSError):
-                pass
-            finally:
-                try:
-                    proc.stdin.close()  # type: ignore[union-attr]
-                except OSError:
-                    pass
+            with suppress(OSError):
+                proc.stdin.close()
 
         writer = threading.Thread(target=feed, name="git-log-feed", daemon=True)
         writer.start()
