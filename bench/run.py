@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ingest, linking
+from bench import ingest, linking, series
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== figures ==")
         ingest.report(ingest_figures)
         linking.report(link_figures)
+        print("\n== revision chains ==", flush=True)
+        series.main(["--db", str(db), "--show", "5"])
         print(f"(misses written to {work / 'misses.jsonl'})" if args.work else "")
     return 0
 

@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# The web UI and HTML report tests drive Debian's chromium through Playwright.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# tests/test_remote_httpd.py serves the demo archive with a real public-inbox-httpd
+command -v public-inbox-httpd >/dev/null 2>&1 || need_apt+=(public-inbox)
 if [ ${#need_apt[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

@@ -132,6 +132,15 @@ def test_dmarc_rewrite_with_reply_to():
     assert (m.author_name, m.author_email) == ("Ann Dev", "ann@example.org")
 
 
+def test_in_body_from_copying_the_dmarc_rewrite_is_not_the_author():
+    # Seen on the LTP list: the in-body From repeats the list's rewritten header.
+    data = make("From: Ann Dev via ltp <ltp@lists.linux.it>\n\n" + BODY,
+                sender="Ann Dev via ltp <ltp@lists.linux.it>",
+                extra=[("Reply-To", "Ann Dev <ann@example.org>")])
+    m = parse_message(data)
+    assert (m.author_name, m.author_email) == ("Ann Dev", "ann@example.org")
+
+
 def test_dmarc_rewrite_reply_to_list_only():
     data = make(sender="'Ann Dev' via kasan-dev <kasan-dev@googlegroups.com>",
                 extra=[("Reply-To", "kasan-dev@googlegroups.com")])

@@ -1,4 +1,5 @@
-"""`patchtrail demo`: build the bundled corpus, index it, and dig the seed's four commits.
+"""`patchtrail demo`: build the bundled corpus, index it, dig the seed's four commits and
+tell the story of `enable_preemption_timer` (printed, and written as DIR/story.html).
 
 The corpus is written from its description on every run (a few seconds) rather than
 shipped as files: the same code builds the tests' worlds, so the demo can never drift from
@@ -12,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.text import Text
 
 from patchtrail.cli.common import stderr_console, stdout_console
@@ -61,15 +63,37 @@ def demo(dir: Path | None) -> int:
         out.print(Text("The four commits of \"Utilizing VMX preemption for timer virtualization\","
                        " in the order they were applied, and the emails they came from:\n", style="bold"))
         found = write_text(dig(store, load_commits(store, oids)), out)
+        story = _story(store, root, out)
     q = shlex.quote
     first, last = corpus.commits[SERIES_APPLIED[0]], corpus.commits[SERIES_APPLIED[-1]]
     out.print(Text("Go on exploring:", style="bold"))
     for line in (
         f"export PATCHTRAIL_DB={q(str(db))}",
+        "patchtrail story hv_timer_in_use   # the same series, from another symbol",
+        f"patchtrail story --format markdown {first[:12]}",
+        "patchtrail serve   # the web UI on 127.0.0.1",
         f"patchtrail dig --format json {first[:12]}",
         f"patchtrail dig --ignore-links {first[:12]}~1..{last[:12]}",
         f"git -C {q(str(corpus.repo))} log --oneline -S enable_preemption_timer",
         f"patchtrail index   # after adding mail to {q(str(corpus.archive))} or commits to the repo",
     ):
         out.print(Text(f"  {line}"))
-    return 0 if found == len(oids) else 1
+    return 0 if found == len(oids) and story else 1
+
+
+def _story(store: Store, root: Path, out: Console) -> bool:
+    """Print the story of `enable_preemption_timer` and write it as DIR/story.html."""
+    from patchtrail.report.story_html import render
+    from patchtrail.report.story_text import write_text as write_story
+    from patchtrail.story.story import tell_story
+
+    story = tell_story(store, "enable_preemption_timer")
+    out.print()
+    write_story(story, out)
+    html = root / "story.html"
+    html.write_text(render(story), encoding="utf-8")
+    out.print()
+    out.print(Text(f"The same story as one HTML page (open it in a browser): {html}", style="bold"),
+              soft_wrap=True)
+    out.print()
+    return story.series is not None

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import click
 
-from patchtrail.cli.common import db_option, open_store, stdout_console
+from patchtrail.cli.common import db_option, open_store, stderr_console, stdout_console
+from patchtrail.cli.remote_opts import remote_options, remote_session, split_remote_option
 from patchtrail.link.commits import expand_revisions, load_commits
 from patchtrail.link.dig import dig as run_dig
+from patchtrail.link.remote import attach_repository, ensure_for_commits
 from patchtrail.report.dig import write_json, write_jsonl, write_text
+from patchtrail.report.progress import RichProgress
 
 
 @click.command()
@@ -19,16 +22,30 @@ from patchtrail.report.dig import write_json, write_jsonl, write_text
               help="Hide Link trailers, 'Link to vN:' lines and change-ids (blind matching).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
               show_default=True)
-@click.argument("revs", nargs=-1, required=True)
-def dig(db: Path | None, ignore_links: bool, fmt: str, revs: tuple[str, ...]) -> int:
+@remote_options
+@click.argument("revs", nargs=-1)
+def dig(db: Path | None, ignore_links: bool, fmt: str, remote: str | None, no_cache: bool,
+        timeout: float, revs: tuple[str, ...]) -> int:
     """Find the patch email each commit (or range A..B) was applied from.
+
+    With --remote, or when the index holds no mail archive, the messages needed are
+    fetched from a public-inbox server and stored in the index first (docs/remote.md).
 
     Exit status: 0 when at least one email was found, 1 when none was, 2 on bad input.
     """
-    store = open_store(db)
+    remote, revs = split_remote_option(remote, revs)
+    store = open_store(db, create=remote is not None)
     with store:
+        if remote is not None:
+            attach_repository(store, Path.cwd())
         oids = expand_revisions(store, list(revs))
-        results = run_dig(store, load_commits(store, oids), ignore_links=ignore_links)
+        commits = load_commits(store, oids)
+        with remote_session(store, remote, no_cache, timeout) as client:
+            if client is not None:
+                commits = list(commits)
+                ensure_for_commits(store, client, commits, links=not ignore_links,
+                                   refresh=no_cache, progress=RichProgress(stderr_console()))
+        results = run_dig(store, commits, ignore_links=ignore_links)
         if fmt == "jsonl":
             found = write_jsonl(results, sys.stdout)
         elif fmt == "json":

@@ -6,8 +6,9 @@ import sqlite3
 
 from patchtrail.index.store import IndexError_
 from patchtrail.link.commits import RevisionError
+from patchtrail.link.series import SeriesError
 from patchtrail.sources.errors import SourceError
 
 EXPECTED: tuple[type[BaseException], ...] = (
-    SourceError, IndexError_, RevisionError, sqlite3.DatabaseError, OSError,
+    SourceError, IndexError_, RevisionError, SeriesError, sqlite3.DatabaseError, OSError,
 )

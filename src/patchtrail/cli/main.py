@@ -23,6 +23,21 @@ def _register() -> None:
     cli.add_command(index_cmd.index)
     cli.add_command(dig_cmd.dig)
     cli.add_command(demo_cmd.demo)
+    from patchtrail.cli import series_cmd
+
+    cli.add_command(series_cmd.series)
+    from patchtrail.cli import origin_cmd
+
+    cli.add_command(origin_cmd.origin)
+    from patchtrail.cli import story_cmd
+
+    cli.add_command(story_cmd.story)
+    from patchtrail.cli import serve_cmd
+
+    cli.add_command(serve_cmd.serve)
+    from patchtrail.cli import mirror_cmd
+
+    cli.add_command(mirror_cmd.mirror)
 
 
 _register()

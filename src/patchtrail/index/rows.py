@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from patchtrail.mail.diff import diff_files, file_diffs, patch_id
 from patchtrail.mail.fingerprint import fingerprint
+from patchtrail.mail.idents import DiffIdents, diff_idents
 from patchtrail.mail.message import parse_commit_message, parse_message
 from patchtrail.mail.model import ParsedMail
 from patchtrail.sources.records import CommitRecord, RawMail
@@ -74,10 +75,15 @@ def commit_values(rec: CommitRecord, source_id: int) -> tuple[object, ...]:
     )
 
 
-def commit_job(job: tuple[CommitRecord, int]) -> tuple[tuple[object, ...], str | None]:
-    """One commit's row and its diff error, for the worker pool."""
+def commit_job(job: tuple[CommitRecord, int]) -> tuple[tuple[object, ...], str | None, DiffIdents]:
+    """One commit's row, its diff error and its identifier changes, for the worker pool.
+
+    The identifiers are read here, from the diff the commit row is made of, so that the
+    identifier index costs no second pass over history.
+    """
     rec, source_id = job
-    return commit_values(rec, source_id), rec.diff_error
+    idents = diff_idents(rec.diff) if rec.diff and not rec.is_merge else DiffIdents([], [], [])
+    return commit_values(rec, source_id), rec.diff_error, idents
 
 
 def message_values(mail: ParsedMail, list_name: str, key: str, source_id: int) -> dict[str, object]:

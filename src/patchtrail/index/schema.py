@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x70745452  # "ptTR": lets `file`-like checks tell our index from any SQLite file.
 
 DDL = """
@@ -92,6 +92,18 @@ CREATE INDEX IF NOT EXISTS messages_author ON messages(author_email, date);
 CREATE INDEX IF NOT EXISTS messages_reply ON messages(in_reply_to);
 CREATE INDEX IF NOT EXISTS messages_change_id ON messages(change_id);
 
+-- Every message a message names in In-Reply-To or References: threads are the connected
+-- parts of this graph, so they survive a missing parent (a ghost still joins its children)
+-- and a client that dropped part of the References chain.
+CREATE TABLE IF NOT EXISTS message_refs (
+    ref        TEXT NOT NULL,
+    message_id INTEGER NOT NULL REFERENCES messages(id)
+);
+CREATE INDEX IF NOT EXISTS message_refs_ref ON message_refs(ref);
+CREATE INDEX IF NOT EXISTS message_refs_message ON message_refs(message_id);
+-- Revision chains look up an author's postings by name too (a new address, a DMARC rewrite).
+CREATE INDEX IF NOT EXISTS messages_author_name ON messages(author_name, date);
+
 CREATE TABLE IF NOT EXISTS message_files (
     message_id INTEGER NOT NULL REFERENCES messages(id),
     path       TEXT NOT NULL
@@ -117,6 +129,43 @@ CREATE TABLE IF NOT EXISTS commit_skips (
     oid    TEXT PRIMARY KEY,
     reason TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- The identifier index (patchtrail.mail.idents): per commit and file, the identifiers its
+-- diff added and removed. Clustered by identifier, so "every commit that touched X" is one
+-- range read. Deleted files have no rows of their own, only a path_changes row: what they
+-- removed is what the earlier rows of that path left (see patchtrail.story.events).
+CREATE TABLE IF NOT EXISTS idents (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS paths (
+    id   INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS ident_changes (
+    ident_id  INTEGER NOT NULL,     -- idents(id)
+    commit_id INTEGER NOT NULL,     -- commits(id); ids follow topological order
+    path_id   INTEGER NOT NULL,     -- paths(id), the post-image path
+    added     INTEGER NOT NULL,     -- occurrences on + lines
+    removed   INTEGER NOT NULL,     -- occurrences on - lines
+    line      INTEGER,              -- first new-file line it was added on; NULL if none added
+    PRIMARY KEY (ident_id, commit_id, path_id)
+) WITHOUT ROWID;
+-- Deleted files and renames: kind 'D' (path deleted), 'R' (path renamed here from other_id),
+-- 'r' (path renamed away to other_id); both directions so a path's names are one lookup.
+CREATE TABLE IF NOT EXISTS path_changes (
+    path_id   INTEGER NOT NULL,
+    commit_id INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    other_id  INTEGER,
+    PRIMARY KEY (path_id, commit_id, kind)
+) WITHOUT ROWID;
+
+-- The prose of every message (message part and notes, not the diff, not quoted lines),
+-- for "which later messages mention X": contentless, identifiers kept whole.
+CREATE VIRTUAL TABLE IF NOT EXISTS prose_fts USING fts5(
+    text, content='', columnsize=0, tokenize="unicode61 tokenchars '_'"
+);
 """
 
 

@@ -20,8 +20,7 @@ WINDOW_AFTER = 2 * 86400
 PER_LOOKUP = 200
 _WORD = re.compile(r"[A-Za-z0-9_]{3,}")
 _COMMON = frozenset(
-    "the and for from with into that this add fix use when not are was has have set get "
-    "new remove update make test tests support".split()
+    ["the", "and", "for", "from", "with", "into", "that", "this", "add", "fix", "use", "when", "not", "are", "was", "has", "have", "set", "get", "new", "remove", "update", "make", "test", "tests", "support"]
 )
 
 MESSAGE_FIELDS = (

@@ -90,3 +90,20 @@ def _read_from_git(store: Store, oids: list[str]) -> dict[str, CommitInfo]:
         except SourceError:
             continue
     return found
+
+
+def commit_diffs(store: Store, oids: list[str]) -> dict[str, str]:
+    """The diffs of `oids` as git shows them, read from the indexed repositories (the index
+    keeps only their fingerprints)."""
+    found: dict[str, str] = {}
+    for src in store.sources("git"):
+        want = [o for o in oids if o not in found]
+        if not want or not Path(src.path).exists():
+            continue
+        try:
+            for rec in GitRepo(src.path).read_commits(want, SkipLog()):
+                if rec.diff is not None:
+                    found[rec.oid] = rec.diff
+        except SourceError:
+            continue
+    return found

@@ -49,12 +49,19 @@ def _norm_name(name: str) -> str:
     return " ".join(name.casefold().replace(",", " ").split())
 
 
-def author_similarity(commit: CommitInfo, row: sqlite3.Row) -> float:
-    if commit.author_email and commit.author_email == (row["author_email"] or "").lower():
+def person_similarity(name_a: str, email_a: str, name_b: str, email_b: str) -> float:
+    """1.0 for the same address, 0.9 for the same name under another address (people post
+    from work and home addresses, and a DMARC rewrite may leave only the name), else 0."""
+    if email_a and email_a.lower() == (email_b or "").lower():
         return 1.0
-    if commit.author_name and _norm_name(commit.author_name) == _norm_name(row["author_name"] or ""):
+    if name_a and _norm_name(name_a) == _norm_name(name_b or ""):
         return 0.9
     return 0.0
+
+
+def author_similarity(commit: CommitInfo, row: sqlite3.Row) -> float:
+    return person_similarity(commit.author_name, commit.author_email,
+                             row["author_name"] or "", row["author_email"] or "")
 
 
 def evidence(commit: CommitInfo, row: sqlite3.Row, linked: bool = False) -> Evidence:

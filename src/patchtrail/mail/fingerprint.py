@@ -47,17 +47,24 @@ def fingerprint(diff: str | list[FileDiff]) -> bytes:
     """Sorted unique 64-bit hashes of the changed lines and file names of `diff` (the text,
     or its `file_diffs` when the caller has parsed them already)."""
     values: set[int] = set()
+    from_bytes = int.from_bytes
     for fd in file_diffs(diff) if isinstance(diff, str) else diff:
         name = fd.path.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")
         values.add(_hash(b"F\0" + name) | _FILE)
-        for anchor in fd.anchors:
+        for anchor in set(fd.anchors):
             values.add((_hash(b"A\0" + name + b"\0" + anchor.encode("utf-8", "surrogateescape"))
                         & _ANCHOR_BITS) | _TOP)
         for sign, lines in ((b"+\0", fd.added), (b"-\0", fd.removed)):
-            prefix = sign + name + b"\0"
-            for line in lines:
+            if not lines:
+                continue
+            # One hasher fed the prefix, copied per line: a copy costs less than a new
+            # keyed blake2b, and a line that repeats is hashed once.
+            start = blake2b(sign + name + b"\0", digest_size=8, person=_PERSON).copy
+            for line in set(lines):
                 if line:
-                    values.add(_hash(prefix + line.encode("utf-8", "surrogateescape")) & _LOW)
+                    h = start()
+                    h.update(line.encode("utf-8", "surrogateescape"))
+                    values.add(from_bytes(h.digest(), "little") & _LOW)
     return _encode(sorted(values))
 
 

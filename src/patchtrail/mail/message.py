@@ -200,7 +200,10 @@ def _parse(data: bytes, block: bytes, body: bytes) -> ParsedMail:
     author_name, author_email = _author(headers, sender_name, sender_email, lid, problems)
     if "from" in inbody:
         name, email_addr = _address_text(inbody["from"])
-        if name or email_addr:
+        # Some senders' in-body From is itself the list's DMARC rewrite (a copy of the
+        # header they received); it names the list, not the author.
+        rewritten = bool(email_addr) and email_addr.lower() == sender_email.lower() != author_email.lower()
+        if (name or email_addr) and not rewritten:
             author_name, author_email = name, email_addr
     if "subject" in inbody:
         inner = parse_subject(inbody["subject"])

@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from patchtrail.sources._proc import run_git
-from patchtrail.sources.catfile import CatFile
+from patchtrail.sources.catfile import SEQUENTIAL_READ, CatFile
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import RawMail, SkipLog
 
@@ -162,7 +162,7 @@ class PublicInboxSource(MailSource):
         del out
         missing: list[str] = []
         ekey = str(n)
-        with CatFile(epoch) as cat:
+        with CatFile(epoch, SEQUENTIAL_READ) as cat:
             for spec, data in cat.stream(c + ":m" for c in commits):
                 commit = spec[:-2]
                 state[ekey] = commit

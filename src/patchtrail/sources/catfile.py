@@ -15,7 +15,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -23,10 +23,20 @@ from types import TracebackType
 from patchtrail.sources._proc import first_error_line, git_cmd, git_env
 from patchtrail.sources.errors import SourceError
 
-__all__ = ["CatFile"]
+__all__ = ["CatFile", "SEQUENTIAL_READ"]
 
 _FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
 _DONE = object()
+
+# For reading a whole pack once, in order (a mail archive epoch): git's defaults map the
+# pack in 1 GiB windows and keep 96 MiB of delta bases, which on a 100 MiB pack is
+# ~200 MiB resident for nothing, since each object is read once. These keep git under
+# ~30 MiB at no measured cost in speed.
+SEQUENTIAL_READ = (
+    "core.packedGitWindowSize=1m",
+    "core.packedGitLimit=8m",
+    "core.deltaBaseCacheLimit=8m",
+)
 
 
 class CatFile:
@@ -38,8 +48,10 @@ class CatFile:
     lost); the next call starts a fresh one.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, config: Sequence[str] = ()) -> None:
+        """`config`: `name=value` settings for this git process (e.g. SEQUENTIAL_READ)."""
         self.path = str(Path(path).resolve())
+        self.config = tuple(config)
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr = None
         self._streaming = False
@@ -57,8 +69,9 @@ class CatFile:
         if self._proc is None:
             self._stderr = tempfile.TemporaryFile()
             try:
+                settings = [arg for c in self.config for arg in ("-c", c)]
                 self._proc = subprocess.Popen(
-                    git_cmd(self.path, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                    git_cmd(self.path, *settings, "cat-file", "--batch"), stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, stderr=self._stderr, env=git_env(),
                     bufsize=1 << 16,
                 )

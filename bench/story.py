@@ -1,0 +1,90 @@
+"""The time of a whole `patchtrail story`, warm, on the demo corpus and on real LTP data.
+
+    python -m bench.story [--demo-dir DIR] [--db LTP_INDEX]
+
+1. Demo: with no --demo-dir, the demo corpus is built and indexed into a temp dir. The
+   stories of `enable_preemption_timer` and `hv_timer_in_use` (the seed's two symbols).
+2. LTP (with --db, an index of the LTP repository and list: see bench/README.md): the
+   stories of the 20 symbols of SYMBOLS, a fixed list of LTP library API names.
+
+Each story is told once to warm the page cache and the index, then timed REPEAT times;
+the median is printed per symbol (target: <= 1 s each) with what the story found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from patchtrail.index.store import Store
+from patchtrail.story.story import tell_story
+
+DEMO_SYMBOLS = ["enable_preemption_timer", "hv_timer_in_use"]
+SYMBOLS = [
+    "tst_res", "tst_brk", "tst_resm", "tst_brkm", "tst_test", "tst_reap_children",
+    "tst_kvercmp", "tst_fill_file", "tst_get_bad_addr", "tst_timer_start", "tst_tmpdir",
+    "tst_cgroup_require", "tst_taint_init", "tst_fzsync_pair_reset", "tst_checkpoint_wait",
+    "SAFE_FORK", "SAFE_OPEN", "SAFE_MMAP", "TST_EXP_PASS", "TST_RETRY_FUNC",
+]
+REPEAT = 3
+TARGET = 1.0
+
+
+def time_stories(db: Path, symbols: list[str]) -> list[float]:
+    times: list[float] = []
+    with Store.open(db, create=False) as store:
+        for sym in symbols:
+            story = tell_story(store, sym)  # warm
+            runs = []
+            for _ in range(REPEAT):
+                t0 = time.perf_counter()
+                story = tell_story(store, sym)
+                runs.append(time.perf_counter() - t0)
+            med = statistics.median(runs)
+            times.append(med)
+            revs = len(story.series.revisions) if story.series else 0
+            commits = sum(len(f.group.commits) for f in story.followups)
+            print(f"  {sym:<26} {med:6.3f} s  {'OK ' if med <= TARGET else 'SLOW'} "
+                  f"series v1..v{revs} {(story.title or '')[:44]!r:<48} "
+                  f"follow-ups {len(story.followups)} ({commits} commits), "
+                  f"discussions {len(story.discussions)}")
+    return times
+
+
+def summary(name: str, times: list[float]) -> None:
+    print(f"{name}: median {statistics.median(times):.3f} s, max {max(times):.3f} s, "
+          f"{sum(t <= TARGET for t in times)}/{len(times)} within {TARGET:.0f} s")
+
+
+def demo_db(demo_dir: Path | None) -> Path:
+    if demo_dir is not None:
+        return demo_dir / "patchtrail.db"
+    from patchtrail.corpus.demo import build_demo
+
+    root = Path(tempfile.mkdtemp(prefix="bench-story-"))
+    corpus = build_demo(root)
+    db = root / "x.db"
+    subprocess.run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db), "--repo",
+                    str(corpus.repo), "--archive", str(corpus.archive)], check=True)
+    return db
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--demo-dir", type=Path, help="a `patchtrail demo --dir` directory (default: build one)")
+    ap.add_argument("--db", type=Path, help="an index of the LTP repository and list archive")
+    args = ap.parse_args()
+    print("demo corpus:")
+    summary("demo", time_stories(demo_db(args.demo_dir), DEMO_SYMBOLS))
+    if args.db is not None:
+        print(f"LTP ({args.db}):")
+        summary("LTP", time_stories(args.db, SYMBOLS))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The options every question-answering command shares to work against a public-inbox
+server (`--remote [URL]`, `--no-cache`, `--timeout`), and the session around them.
+
+One place, so that dig, series, origin and story behave alike: the same default server,
+the same announcement when the network is used without being asked for, the same
+one-line summary of what was fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import click
+
+from patchtrail.cli.common import stderr_console
+from patchtrail.index.store import Store
+from patchtrail.link.remote import open_client, remote_url_for
+from patchtrail.sources.remote import PublicInboxClient
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def remote_options(func: F) -> F:
+    """--remote [URL], --no-cache and --timeout, passed as remote, no_cache, timeout."""
+    func = click.option(
+        "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+        metavar="SECONDS", help="With a server: give up on a request after this long.")(func)
+    func = click.option(
+        "--no-cache", is_flag=True,
+        help="With a server: ask again, ignoring the response cache and what the index "
+             "remembers having asked.")(func)
+    func = click.option(
+        "--remote", "remote", is_flag=False, flag_value="", default=None, metavar="[URL]",
+        help="Fetch the messages needed from a public-inbox server (an inbox URL such as "
+             "https://lore.kernel.org/ltp, or a server, meaning its /all/; alone: "
+             "$PATCHTRAIL_REMOTE, else git config b4.midmask, else lore.kernel.org) and store "
+             "them in the index. Used without asking when the index holds no archive.")(func)
+    return func
+
+
+def split_remote_option(remote: str | None, args: tuple[str, ...],
+                        what: str = "REVS...") -> tuple[str | None, tuple[str, ...]]:
+    """`--remote REV`: click hands the option the revision; give it back to the arguments."""
+    if remote and "://" not in remote:
+        return "", (remote, *args)
+    if not args:
+        raise click.UsageError(f"Missing argument '{what}'.")
+    return remote, args
+
+
+@contextmanager
+def remote_session(store: Store, remote: str | None, no_cache: bool,
+                   timeout: float) -> Iterator[PublicInboxClient | None]:
+    """The client to ensure messages with, or None when the command stays local.
+
+    Says on stderr, at the end, what was fetched, and why when the server was used
+    unasked (no archive indexed).
+    """
+    url = remote_url_for(store, remote)
+    if url is None:
+        yield None
+        return
+    err = stderr_console()
+    with open_client(store, url, no_cache, timeout) as client:
+        yield client
+        t = client.traffic
+        if t.requests or t.cache_hits:
+            why = "no mail archive indexed, so " if remote is None else ""
+            err.print(f"{why}asked {client.inbox.url}: {t.requests} requests, "
+                      f"{t.bytes / 1024:.0f} KiB ({t.cache_hits} answered from the cache, "
+                      f"{t.retries} retried); stored in {store.path}",
+                      markup=False, highlight=False, soft_wrap=True)

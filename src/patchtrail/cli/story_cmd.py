@@ -1,0 +1,80 @@
+"""`patchtrail story`: one command from a symbol, a line, a commit or a message to the
+whole history, in four formats rendered from one Story object."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import click
+
+from patchtrail.cli.common import db_option, open_store, stdout_console
+from patchtrail.cli.origin_cmd import _repository
+from patchtrail.link.series import SeriesError
+from patchtrail.report.story_html import write_html
+from patchtrail.report.story_json import write_json
+from patchtrail.report.story_md import write_markdown
+from patchtrail.report.story_text import write_text
+from patchtrail.story.origin import TargetError
+from patchtrail.story.story import classify, tell_story
+from patchtrail.story.story_model import LINE, Story
+
+FORMATS = ("text", "markdown", "json", "html")
+
+
+def render(story: Story, fmt: str) -> str:
+    """The story in `fmt`, as text (text format: plain, no colours)."""
+    buf = io.StringIO()
+    if fmt == "json":
+        write_json(story, buf)
+    elif fmt == "markdown":
+        write_markdown(story, buf)
+    elif fmt == "html":
+        write_html(story, buf)
+    else:
+        from rich.console import Console
+
+        write_text(story, Console(file=buf, highlight=False, soft_wrap=False, no_color=True, width=120))
+    return buf.getvalue()
+
+
+@click.command()
+@db_option
+@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The indexed repository to ask (needed when the index holds several).")
+@click.option("--ignore-links", is_flag=True,
+              help="Hide Link trailers and change-ids: link commits and revisions from content alone.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.argument("target", metavar="SYMBOL | FILE:LINE[@REV] | COMMIT | MSGID")
+def story(db: Path | None, repo: Path | None, ignore_links: bool, fmt: str, output: Path | None,
+          target: str) -> int:
+    """The whole story of TARGET: where it was born, the series and every revision, how it
+    was applied (order, rewording, edits), who reviewed it, the follow-up series and the
+    later discussions.
+
+    Two starting points inside one series tell the same series story.
+    Exit status: 0 when found, 1 when the symbol never existed, 2 on bad input.
+    """
+    store = open_store(db, repo)
+    with store:
+        try:
+            kind = classify(store, target.strip())
+            git_repo, source_id = _repository(store, repo, need_repo=kind == LINE)
+            result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links)
+        except (TargetError, SeriesError) as exc:
+            raise click.ClickException(str(exc)) from None
+    if output is not None:
+        try:
+            output.write_text(render(result, fmt), encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write: {exc.strerror}") from None
+        click.echo(f"wrote {output}", err=True)
+    elif fmt == "text":
+        write_text(result, stdout_console())
+    else:
+        sys.stdout.write(render(result, fmt))
+    found = result.start.origin is None or result.start.origin.birth is not None
+    return 0 if found else 1

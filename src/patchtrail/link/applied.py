@@ -1,0 +1,183 @@
+"""How a series was applied: its patches mapped to commits, in the order they landed.
+
+Candidate commits come from cheap index lookups per posted patch (the same patch-id, the
+author date `git am` copies from the mail's Date, the same subject, the author's commits
+touching the same files after the posting). Each candidate is then linked the ordinary
+way (`dig`, commit -> email), so a series answer never contradicts `patchtrail dig`. From
+that mapping follow the applied order against the posted one, reworded subjects, patches
+edited on apply (with the diff-of-diffs), patches never applied, squashed or split.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+
+from patchtrail.index.rows import body_parts
+from patchtrail.index.store import Store
+from patchtrail.link.commits import commit_diffs, load_commits
+from patchtrail.link.dig import dig_commit
+from patchtrail.link.model import CommitInfo
+from patchtrail.link.msgstore import Messages
+from patchtrail.link.postings import posted_patch
+from patchtrail.link.rangediff import diff_delta, pair, patch_pair_score
+from patchtrail.link.revisions import PostingMsgs
+from patchtrail.link.series_model import Applied, AppliedCommit, Msg
+from patchtrail.mail.fingerprint import changed_line_count, containment
+
+DAY = 86400
+# How long after posting a patch may be applied, and how long before the post its author
+# may have committed it locally (the author date of a commit made before sending).
+APPLY_AFTER = 2 * 365 * DAY
+AUTHORED_BEFORE = 120 * DAY
+SQUASH_CONTAINMENT = 0.7
+_LIMIT = 200
+
+
+def candidate_commits(conn: sqlite3.Connection, patches: list[Msg]) -> set[str]:
+    oids: set[str] = set()
+
+    def add(sql: str, args: tuple[object, ...]) -> None:
+        oids.update(r[0] for r in conn.execute(sql, (*args, _LIMIT)))
+
+    for m in patches:
+        if m.patch_id:
+            add("SELECT oid FROM commits WHERE patch_id=? LIMIT ?", (m.patch_id,))
+        if m.date is None:
+            continue
+        add("SELECT oid FROM commits WHERE author_time=? LIMIT ?", (m.date,))
+        if m.norm:
+            add("SELECT oid FROM commits WHERE subject_norm=? AND committer_time BETWEEN ? AND ? LIMIT ?",
+                (m.norm, m.date - 2 * DAY, m.date + APPLY_AFTER))
+        files = set(m.files)
+        rows = conn.execute(
+            "SELECT oid, files FROM commits WHERE author_time BETWEEN ? AND ? AND lower(author_email)=?"
+            " AND committer_time >= ? LIMIT ?",
+            (m.date - AUTHORED_BEFORE, m.date + 2 * DAY, m.author_email, m.date - 2 * DAY, _LIMIT))
+        oids.update(oid for oid, f in rows if files & set((f or "").split("\n")))
+    return oids
+
+
+def _positions(conn: sqlite3.Connection, commits: list[CommitInfo]) -> list[CommitInfo]:
+    """Commits in the order they were applied: commit time, then history order."""
+    ids = {r[0]: r[1] for r in conn.execute(
+        f"SELECT oid, id FROM commits WHERE oid IN ({','.join('?' * len(commits))})",
+        [c.oid for c in commits])}
+    return sorted(commits, key=lambda c: (c.committer_time, ids.get(c.oid, 0)))
+
+
+def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
+                 ignore_links: bool = False) -> Applied | None:
+    """The applied picture, or None when no commit came from any revision."""
+    owner: dict[str, int] = {}
+    for i, pm in enumerate(revisions):
+        for m in pm.patches:
+            owner.setdefault(m.msgid, i)
+    all_patches = [m for pm in revisions for m in pm.patches]
+    oids = sorted(candidate_commits(store.conn, all_patches))
+    commits = [c for c in load_commits(store, oids) if not c.is_merge]
+    linked: dict[str, tuple[CommitInfo, str, float, str]] = {}
+    for c in commits:
+        result = dig_commit(store, c, ignore_links)
+        if result.match and result.match.message_id in owner:
+            linked[c.oid] = (c, result.match.message_id, result.match.score, result.match.method)
+    if not linked:
+        return None
+    votes = Counter(owner[msgid] for _c, msgid, _s, _m in linked.values())
+    applied_i = max(votes, key=lambda i: (votes[i], i))
+    applied = revisions[applied_i]
+    by_msgid = {m.msgid: m for pm in revisions for m in pm.msgs}
+    to_applied = _translation(revisions, applied_i)
+    ordered = _positions(store.conn, [v[0] for v in linked.values()])
+    diffs = commit_diffs(store, [c.oid for c in ordered if _edited(c, by_msgid[linked[c.oid][1]])])
+    out: list[AppliedCommit] = []
+    for pos, c in enumerate(ordered, start=1):
+        _c, msgid, score, method = linked[c.oid]
+        sent = by_msgid[msgid]
+        target = to_applied.get(msgid, sent)
+        ac = AppliedCommit(
+            oid=c.oid, subject=c.subject, position=pos, committer="",
+            committed=c.committer_time, number=target.number or 1, msgid=msgid,
+            posted_title=sent.title, version=sent.version,
+            reworded=c.subject.strip() != sent.title.strip(), score=score, method=method,
+        )
+        if c.oid in diffs:
+            ac.delta = diff_delta(_message_diff(db, sent), diffs[c.oid], list(sent.files), list(c.files))
+            ac.edited = not ac.delta.empty
+        out.append(ac)
+    _committers(store.conn, out)
+    mapped = {ac.number for ac in out}
+    never = []
+    for m in applied.patches:
+        n = m.number or 1
+        if n in mapped:
+            continue
+        host = _squashed_into(m, ordered)
+        if host is not None:
+            next(ac for ac in out if ac.oid == host).squashed.append(n)
+        else:
+            never.append(m)
+    split: dict[int, list[str]] = {}
+    for ac in out:
+        if ac.number is not None:
+            split.setdefault(ac.number, []).append(ac.oid)
+    split = {n: v for n, v in split.items() if len(v) > 1}
+    return Applied(
+        version=applied.posting.version, commits=out,
+        posted_order=_posted_order(applied),
+        applied_order=[ac.number for ac in out if ac.number is not None],
+        never_applied=[posted_patch(m) for m in never], split=split,
+    )
+
+
+def _posted_order(pm: PostingMsgs) -> list[int]:
+    """Posted numbers of the applied revision; a partial reroll stands for its whole set."""
+    p = pm.posting
+    if p.partial_of and p.total:
+        return list(range(1, p.total + 1))
+    return [m.number or 1 for m in pm.patches]
+
+
+def _edited(c: CommitInfo, sent: Msg) -> bool:
+    return bool(c.patch_id and sent.patch_id and c.patch_id != sent.patch_id)
+
+
+def _message_diff(db: Messages, m: Msg) -> str:
+    blob = db.body(m)
+    return body_parts(blob)[2] if blob is not None else ""
+
+
+def _translation(revisions: list[PostingMsgs], applied_i: int) -> dict[str, Msg]:
+    """Patches of other revisions -> the applied revision's patch they became."""
+    out: dict[str, Msg] = {}
+    target = revisions[applied_i].patches
+    for i, pm in enumerate(revisions):
+        if i == applied_i:
+            continue
+        for a, b in pair(pm.patches, target, patch_pair_score):
+            if a is not None and b is not None:
+                out[a.msgid] = b
+    return out
+
+
+def _squashed_into(m: Msg, commits: list[CommitInfo]) -> str | None:
+    """A commit holding most of the patch's changed lines, and more: the patch was folded
+    into another one on apply."""
+    if not m.fingerprint:
+        return None
+    own = changed_line_count(m.fingerprint)
+    best: tuple[float, str] | None = None
+    for c in commits:
+        if not c.fingerprint or changed_line_count(c.fingerprint) <= own:
+            continue
+        share = containment(m.fingerprint, c.fingerprint)
+        if share >= SQUASH_CONTAINMENT and (best is None or share > best[0]):
+            best = (share, c.oid)
+    return best[1] if best else None
+
+
+def _committers(conn: sqlite3.Connection, commits: list[AppliedCommit]) -> None:
+    for ac in commits:
+        row = conn.execute("SELECT committer_name, committer_email FROM commits WHERE oid=?", (ac.oid,)).fetchone()
+        if row:
+            ac.committer = f"{row[0]} <{row[1]}>"

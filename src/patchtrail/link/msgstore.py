@@ -1,0 +1,158 @@
+"""Where series detection reads messages from: the index one query at a time, or all of
+it held in memory.
+
+A question about one series touches a few dozen messages, so SQL lookups answer it in
+milliseconds. Building every series of an archive (the bench, a future cache) would make
+tens of thousands of such lookups; loading the columns once and answering from
+dictionaries is two orders of magnitude faster. Both give the same answers because the
+series code sees only this interface.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from typing import Protocol
+
+from patchtrail.link.series_model import Msg
+from patchtrail.link.threads import (
+    Thread,
+    build_thread,
+    load_msgs,
+    msgs_by_msgid,
+    thread_of,
+)
+
+
+class Messages(Protocol):
+    def by_msgid(self, msgids: list[str]) -> dict[str, Msg]: ...
+    def thread(self, msgid: str) -> Thread: ...
+    def by_author(self, email: str, name: str, lo: int, hi: int) -> list[Msg]: ...
+    def by_change_id(self, change_id: str) -> list[Msg]: ...
+    def siblings(self, anchor: Msg, lo: int, hi: int) -> list[Msg]: ...
+    def body(self, msg: Msg) -> bytes | None: ...
+
+
+_POSTED = "NOT is_reply AND (has_tag OR is_patch)"
+
+
+class SqlMessages:
+    """Answers from the index, one query each."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._threads: dict[str, Thread] = {}
+
+    def by_msgid(self, msgids: list[str]) -> dict[str, Msg]:
+        return msgs_by_msgid(self.conn, msgids)
+
+    def thread(self, msgid: str) -> Thread:
+        t = self._threads.get(msgid)
+        if t is None:
+            t = thread_of(self.conn, msgid)
+            for mid in t.messages:
+                self._threads[mid] = t
+        return t
+
+    def by_author(self, email: str, name: str, lo: int, hi: int) -> list[Msg]:
+        rows = load_msgs(self.conn, f"author_email=? AND date BETWEEN ? AND ? AND {_POSTED}", (email, lo, hi))
+        if name:
+            seen = {m.id for m in rows}
+            rows += [m for m in load_msgs(self.conn, f"author_name=? AND date BETWEEN ? AND ? AND {_POSTED}",
+                                          (name, lo, hi)) if m.id not in seen]
+        return rows
+
+    def by_change_id(self, change_id: str) -> list[Msg]:
+        return load_msgs(self.conn, "change_id=? AND NOT is_reply", (change_id,))
+
+    def siblings(self, anchor: Msg, lo: int, hi: int) -> list[Msg]:
+        return load_msgs(
+            self.conn,
+            "author_email=? AND total=? AND version=? AND has_tag AND NOT is_reply AND date BETWEEN ? AND ?",
+            (anchor.author_email, anchor.total, anchor.version, lo, hi),
+        )
+
+    def body(self, msg: Msg) -> bytes | None:
+        row = self.conn.execute("SELECT body FROM messages WHERE id=?", (msg.id,)).fetchone()
+        return row[0] if row else None
+
+
+class MemoryMessages:
+    """Every message's columns held in memory, threads precomputed by union-find."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.msgs: dict[str, Msg] = {m.msgid: m for m in load_msgs(conn, "1")}
+        self._author: dict[str, list[Msg]] = defaultdict(list)
+        self._name: dict[str, list[Msg]] = defaultdict(list)
+        self._change: dict[str, list[Msg]] = defaultdict(list)
+        for m in self.msgs.values():
+            if not m.is_reply and m.change_id:
+                self._change[m.change_id].append(m)
+            if not m.is_reply and (m.has_tag or m.is_patch):
+                self._author[m.author_email].append(m)
+                self._name[m.author_name].append(m)
+        self._component = self._components()
+        self._by_comp: dict[str, list[Msg]] | None = None
+
+    def _components(self) -> dict[str, str]:
+        up: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            root = x
+            while up.get(root, root) != root:
+                root = up[root]
+            while up.get(x, x) != root:
+                up[x], x = root, up[x]
+            return root
+
+        for m in self.msgs.values():
+            names = list(m.refs) + ([m.in_reply_to] if m.in_reply_to else [])
+            a = find(m.msgid)
+            for n in names:
+                b = find(n)
+                if a != b:
+                    up[b] = a
+        return {mid: find(mid) for mid in self.msgs}
+
+    def by_msgid(self, msgids: list[str]) -> dict[str, Msg]:
+        return {mid: self.msgs[mid] for mid in msgids if mid in self.msgs}
+
+    def thread(self, msgid: str) -> Thread:
+        comp = self._component.get(msgid)
+        if comp is None:
+            return build_thread({}, {msgid})
+        members = self._members().get(comp, [])
+        messages = {m.msgid: m for m in members}
+        nodes = set(messages)
+        for m in members:
+            nodes.update(m.refs)
+            if m.in_reply_to:
+                nodes.add(m.in_reply_to)
+        return build_thread(messages, nodes)
+
+    def _members(self) -> dict[str, list[Msg]]:
+        if self._by_comp is None:
+            by: dict[str, list[Msg]] = defaultdict(list)
+            for mid, comp in self._component.items():
+                by[comp].append(self.msgs[mid])
+            self._by_comp = by
+        return self._by_comp
+
+    def by_author(self, email: str, name: str, lo: int, hi: int) -> list[Msg]:
+        out = {m.id: m for m in self._author.get(email, []) if m.date is not None and lo <= m.date <= hi}
+        if name:
+            out.update({m.id: m for m in self._name.get(name, []) if m.date is not None and lo <= m.date <= hi})
+        return list(out.values())
+
+    def by_change_id(self, change_id: str) -> list[Msg]:
+        return list(self._change.get(change_id, []))
+
+    def siblings(self, anchor: Msg, lo: int, hi: int) -> list[Msg]:
+        return [m for m in self._author.get(anchor.author_email, [])
+                if m.has_tag and m.total == anchor.total and m.version == anchor.version
+                and m.date is not None and lo <= m.date <= hi]
+
+    def body(self, msg: Msg) -> bytes | None:
+        row = self.conn.execute("SELECT body FROM messages WHERE id=?", (msg.id,)).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,216 @@
+"""Rendering `patchtrail origin`. The JSON fields are a contract: see docs/origin.md."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+from patchtrail.report.times import day, iso
+from patchtrail.story.model import (
+    CommitRef,
+    Discussion,
+    EmailRef,
+    FollowUpCommit,
+    FollowUpGroup,
+    IdentEvent,
+    LineOrigin,
+    OriginStory,
+)
+
+ORIGIN_SCHEMA = 1
+# Text output stays readable; JSON has everything.
+TEXT_GROUPS = 12
+TEXT_COMMITS = 8
+TEXT_EVENTS = 12
+
+
+def commit_dict(c: CommitRef) -> dict[str, object]:
+    return {"oid": c.oid, "subject": c.subject, "author": c.author,
+            "author_date": iso(c.author_time), "commit_date": iso(c.committer_time)}
+
+
+def event_dict(e: IdentEvent) -> dict[str, object]:
+    return {
+        "commit": commit_dict(e.commit), "kind": e.kind,
+        "places": [{"path": p.path, "added": p.added, "removed": p.removed, "line": p.line}
+                   for p in e.places],
+        "moved_from": e.moved_from, "moved_to": e.moved_to,
+    }
+
+
+def email_dict(m: EmailRef | None) -> dict[str, object] | None:
+    if m is None:
+        return None
+    return {"message_id": m.message_id, "subject": m.subject, "list": m.list, "url": m.url,
+            "date": iso(m.date), "method": m.method, "score": m.score, "series_key": m.series_key}
+
+
+def line_dict(lo: LineOrigin | None) -> dict[str, object] | None:
+    if lo is None:
+        return None
+    return {"path": lo.path, "line": lo.line, "rev": lo.rev, "content": lo.content,
+            "origin_path": lo.origin_path, "origin_line": lo.origin_line,
+            "skipped": [commit_dict(c) for c in lo.skipped],
+            "chain": [commit_dict(c) for c in lo.chain]}
+
+
+def _followup_dict(g: FollowUpGroup) -> dict[str, object]:
+    def one(c: FollowUpCommit) -> dict[str, object]:
+        return {"commit": commit_dict(c.commit), "email": email_dict(c.email),
+                "touches_symbol": c.touches_symbol, "files": c.files}
+    return {"key": g.key, "title": g.title, "url": g.url, "commits": [one(c) for c in g.commits]}
+
+
+def _discussion_dict(d: Discussion) -> dict[str, object]:
+    return {"thread": d.root_key, "subject": d.subject, "list": d.list, "url": d.url,
+            "date": iso(d.date), "author": d.author, "messages": d.messages, "matched": d.matched}
+
+
+def story_dict(s: OriginStory) -> dict[str, object]:
+    o = s.origin
+    birth = o.birth
+    series = None
+    if o.email is not None:
+        series = {"key": o.email.series_key, "title": o.email.series_title,
+                  "url": o.email.series_url, "commits": [commit_dict(c) for c in s.series_commits]}
+    return {
+        "schema": ORIGIN_SCHEMA,
+        "query": o.query, "kind": o.kind, "path": o.path,
+        "found": birth is not None,
+        "birth": event_dict(birth) if birth else None,
+        "born_at": [{"path": p.path, "line": p.line} for p in (birth.places if birth else [])
+                    if p.added > p.removed],
+        "moves": [event_dict(e) for e in o.moves],
+        "rebirths": [event_dict(e) for e in o.rebirths],
+        "deletions": [event_dict(e) for e in o.deletions],
+        "alive": o.alive,
+        "events": [event_dict(e) for e in o.events],
+        "line": line_dict(o.line),
+        "email": email_dict(o.email),
+        "series": series,
+        "followups": [_followup_dict(g) for g in s.followups],
+        "followups_truncated": s.followups_truncated,
+        "discussions": [_discussion_dict(d) for d in s.discussions],
+        "discussions_truncated": s.discussions_truncated,
+        "note": o.note,
+    }
+
+
+def write_json(s: OriginStory, out: IO[str]) -> None:
+    json.dump(story_dict(s), out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _out(console: Console, text: Text) -> None:
+    """One line, never wrapped by rich: subjects and URLs stay whole and copyable."""
+    console.print(text, soft_wrap=True)
+
+
+def _commit_line(c: CommitRef, indent: str = "    ", extra: str = "") -> Text:
+    line = Text(indent)
+    line.append(c.oid[:12], "yellow")
+    line.append(f" {day(c.committer_time)} ")
+    line.append(c.subject)
+    if extra:
+        line.append(f"  {extra}", "dim")
+    return line
+
+
+def _event_line(e: IdentEvent) -> Text:
+    if e.moved_from or e.moved_to:
+        where = f"{', '.join(e.moved_from)} → {', '.join(e.moved_to)}"
+    else:
+        where = ", ".join(f"{p.path} +{p.added}/-{p.removed}" for p in e.places)
+    line = _commit_line(e.commit, "    ", "")
+    line.append(f"  [{e.kind}] {where}", "cyan")
+    return line
+
+
+def _print_email(console: Console, m: EmailRef | None, s: OriginStory) -> None:
+    if m is None:
+        _out(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
+        return
+    _out(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
+    _out(console, Text(f"    {m.url}"))
+    _out(console, Text.assemble("  series: ", (m.series_title, "bold"),
+                                f"  ({len(s.series_commits)} commit(s))"))
+    _out(console, Text(f"    {m.series_url}"))
+    for c in s.series_commits:
+        _out(console, _commit_line(c, "    "))
+
+
+def write_text(s: OriginStory, console: Console) -> None:
+    o = s.origin
+    if o.birth is None:
+        _out(console, Text.assemble((o.query, "bold"), ": ", o.note or "not found"))
+        for e in o.events[:TEXT_EVENTS]:
+            _out(console, _event_line(e))
+        return
+    b = o.birth
+    head = Text.assemble((o.query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"), " ",
+                         b.commit.subject)
+    _out(console, head)
+    _out(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
+    if o.line is not None:
+        lo = o.line
+        _out(console, Text(f"  line: {lo.content.strip()}"))
+        _out(console, Text(f"  at {lo.origin_path}:{lo.origin_line} in that commit"))
+        for c in lo.skipped:
+            _out(console, _commit_line(c, "    ", "looked through (whitespace/reflow)"))
+        if lo.chain:
+            _out(console, Text(f"  touched since by {len(lo.chain)} commit(s):"))
+            for c in lo.chain[:TEXT_COMMITS]:
+                _out(console, _commit_line(c, "    "))
+    else:
+        for p in b.places:
+            if p.added > p.removed:
+                _out(console, Text(f"  at {p.path}:{p.line}"))
+    if o.note:
+        _out(console, Text(f"  note: {o.note}", "dim"))
+    _print_email(console, o.email, s)
+    marks = o.moves + o.rebirths + o.deletions
+    if marks:
+        _out(console, Text("  since then:"))
+        for e in sorted(marks, key=lambda e: o.events.index(e))[:TEXT_EVENTS]:
+            _out(console, _event_line(e))
+    if o.kind == "symbol":
+        state = "still present" if o.alive else "no longer present"
+        _out(console, Text(f"  {len(o.events)} commit(s) changed lines carrying it; {state}", "dim"))
+    _print_followups(console, s)
+    _print_discussions(console, s)
+
+
+def _print_followups(console: Console, s: OriginStory) -> None:
+    if not s.followups:
+        return
+    n = sum(len(g.commits) for g in s.followups)
+    _out(console, Text())
+    _out(console, Text(f"Follow-ups: {n} later commit(s) in {len(s.followups)} group(s)", "bold"))
+    for g in s.followups[:TEXT_GROUPS]:
+        _out(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
+        if g.url:
+            _out(console, Text(f"    {g.url}"))
+        for c in g.commits[:TEXT_COMMITS]:
+            _out(console, _commit_line(c.commit, "    ", "touches it" if c.touches_symbol else ""))
+        if len(g.commits) > TEXT_COMMITS:
+            _out(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
+    hidden = len(s.followups) - TEXT_GROUPS
+    if hidden > 0 or s.followups_truncated:
+        _out(console, Text(f"  … {max(hidden, 0)} more group(s), {s.followups_truncated} commit(s)"
+                           " not examined (--format json has every group)", "dim"))
+
+
+def _print_discussions(console: Console, s: OriginStory) -> None:
+    if not s.discussions:
+        return
+    _out(console, Text())
+    _out(console, Text(f"Later discussions: {len(s.discussions)} thread(s)", "bold"))
+    for d in s.discussions:
+        _out(console, Text.assemble(f"  {day(d.date)} ", (d.subject, "bold"),
+                                    f"  ({d.list}, {d.messages} message(s); {', '.join(d.matched)})"))
+        _out(console, Text(f"    {d.url}"))
+    if s.discussions_truncated:
+        _out(console, Text(f"  … {s.discussions_truncated} more thread(s)", "dim"))

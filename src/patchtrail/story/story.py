@@ -1,0 +1,174 @@
+"""`patchtrail story`: from a symbol, a line, a commit or a message to the whole history.
+
+The story is composed from the stages that already answer each part: the origin of a
+symbol or line (patchtrail.story.origin), the series of the commit it was born in
+(patchtrail.link.series), the follow-ups and the later discussions (story.followups,
+story.discussions). Follow-ups and discussions are looked for from the *series* (after
+its last applied commit, on the files of all its patches, naming any of its commits or
+its title), not from the starting point, so two symbols born in different commits of one
+series tell the same series story; what only the start knows (its birth, the follow-up
+commits that changed its own lines, threads that name only the symbol) is kept apart in
+`Start`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from patchtrail.index.store import Store
+from patchtrail.link.commits import RevisionError, expand_revisions
+from patchtrail.link.series import SeriesError, build_series, message_id_of
+from patchtrail.link.series_model import Series
+from patchtrail.sources.git import GitRepo
+from patchtrail.story.discussions import discussions, search_terms
+from patchtrail.story.emails import emails_of
+from patchtrail.story.followups import related
+from patchtrail.story.model import CommitRef, Discussion, FollowUpGroup, Origin
+from patchtrail.story.origin import (
+    TargetError,
+    _commit_refs,
+    line_origin,
+    parse_target,
+    symbol_origin,
+)
+from patchtrail.story.story_model import COMMIT, LINE, MSGID, SYMBOL, FollowUp, Start, Story
+
+# Follow-up groups whose own series (revisions v1..vN) is looked up; the rest keep their commits.
+MAX_FOLLOWUP_SERIES = 8
+_HEX = re.compile(r"[0-9a-fA-F]{7,40}")
+_LINE = re.compile(r"^[^@]+?:\d+(?:@.+)?$")
+
+
+def _commit_of(store: Store, text: str) -> str | None:
+    """The one indexed commit `text` names (an id or a ref), or None when it names none."""
+    if not _HEX.fullmatch(text) and _LINE.match(text):
+        return None
+    try:
+        oids = expand_revisions(store, [text])
+    except (RevisionError, ValueError):
+        return None
+    if len(oids) != 1:
+        return None
+    refs = _commit_refs(store, oids)
+    return oids[0] if oids[0] in refs else None
+
+
+def classify(store: Store, text: str) -> str:
+    """Which of SYMBOL, LINE, COMMIT, MSGID `text` is; TargetError when none."""
+    if message_id_of(text) is not None:
+        return MSGID
+    if _LINE.match(text):
+        parse_target(text)  # line 0 and the like are errors
+        return LINE
+    if _HEX.fullmatch(text) and _commit_of(store, text) is not None:
+        return COMMIT
+    parse_target(text)
+    return SYMBOL
+
+
+def _origin(store: Store, text: str, kind: str, repo: GitRepo | None,
+            source_id: int | None) -> tuple[Origin, set[str]]:
+    """The origin of a symbol or line, and the later commits that changed its lines."""
+    target = parse_target(text)
+    if kind == SYMBOL:
+        origin = symbol_origin(store, text, None, source_id)
+    else:
+        if repo is None:
+            raise TargetError("FILE:LINE needs the repository: give --repo")
+        origin = line_origin(store, repo, target)
+    touched: set[str] = set()
+    if origin.line is not None:
+        touched = {c.oid for c in origin.line.chain}
+    elif origin.birth is not None:
+        after = origin.events[origin.events.index(origin.birth) + 1:]
+        touched = {e.commit.oid for e in after}
+    return origin, touched
+
+
+def _series(store: Store, target: str, ignore_links: bool, notes: list[str]) -> Series | None:
+    try:
+        return build_series(store, target, ignore_links=ignore_links)
+    except SeriesError as exc:
+        notes.append(str(exc))
+        return None
+
+
+def _thread_roots(series: Series | None) -> set[str]:
+    """Every thread a series was posted as: its revisions and their resends."""
+    if series is None:
+        return set()
+    return {p.thread_root for r in series.revisions for p in (r.posting, *r.resends)}
+
+
+def _followups(store: Store, groups: list[FollowUpGroup], ignore_links: bool) -> list[FollowUp]:
+    out: list[FollowUp] = []
+    for g in groups:
+        series = None
+        if g.key is not None and len([f for f in out if f.series]) < MAX_FOLLOWUP_SERIES:
+            series = _series(store, g.key, ignore_links, [])
+        out.append(FollowUp(g, series))
+    return out
+
+
+def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: int | None = None,
+               ignore_links: bool = False) -> Story:
+    """The whole story of `text` (SYMBOL, FILE:LINE[@REV], COMMIT or MSGID)."""
+    text = text.strip()
+    kind = classify(store, text)
+    start = Start(text, kind)
+    notes: list[str] = []
+    touched: set[str] = set()
+    start_oid: str | None = None
+    if kind in (SYMBOL, LINE):
+        start.origin, touched = _origin(store, text, kind, repo, source_id)
+        if start.origin.birth is None:
+            return Story(start, None, None)
+        start_oid = start.origin.birth.commit.oid
+    elif kind == COMMIT:
+        start_oid = _commit_of(store, text)
+    series = _series(store, start_oid or text, ignore_links, notes)
+    if series is None and kind == MSGID:
+        raise TargetError(notes[0])
+    applied = [c.oid for c in sorted(series.applied.commits, key=lambda c: c.position)] \
+        if series is not None and series.applied is not None else []
+    refs = _commit_refs(store, applied + ([start_oid] if start_oid else []))
+    if start_oid is not None:
+        start.commit = refs.get(start_oid)
+    anchor_oid = applied[-1] if applied else start_oid
+    anchor = refs.get(anchor_oid) if anchor_oid else None
+    emails = emails_of(store, [o for o in {anchor_oid, start_oid} if o])
+    if start_oid is not None:
+        start.email = emails.get(start_oid)
+    story = Story(start, series, anchor, notes=notes)
+    excluded = _thread_roots(series)
+    titles = {series.title.lower()} if series is not None else set()
+    if anchor is not None:
+        email = emails.get(anchor.oid)
+        rel = related(store, anchor, email, set(), source_id)
+        story.followups = _followups(store, rel.groups, ignore_links)
+        story.followups_truncated = rel.truncated
+        if email is not None:
+            excluded.add(email.series_key)
+            titles.add(email.series_title.lower())
+    for f in story.followups:
+        if f.group.key is not None:
+            excluded.add(f.group.key)
+            titles.add(f.group.title.lower())
+        excluded |= _thread_roots(f.series)
+        if f.series is not None:
+            titles.add(f.series.title.lower())
+    start.touching = [c.commit.oid for f in story.followups for c in f.group.commits
+                      if c.commit.oid in touched]
+    commits = [refs[o] for o in applied if o in refs] or ([anchor] if anchor else [])
+    if anchor is not None:
+        after = anchor.committer_time
+    else:
+        after = (series.review.first_posted or 0) if series is not None else 0
+    title = series.title if series is not None else None
+    story.discussions, story.discussions_truncated = discussions(
+        store.conn, search_terms(None, commits, title), after, excluded, titles)
+    if kind == SYMBOL:
+        seen = excluded | {d.root_key for d in story.discussions}
+        born = start.commit.committer_time if start.commit is not None else 0
+        start.mentions, _ = discussions(store.conn, search_terms(text, [], None), born, seen, titles)
+    return story

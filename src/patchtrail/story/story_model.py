@@ -1,0 +1,63 @@
+"""`patchtrail story` as plain data: what every report format (text, markdown, JSON, HTML) renders.
+
+A story has two parts. The *start* (what was asked, and where that symbol or line was
+born) differs with the starting point; the *series story* (the series, its revisions and
+how they were applied, the follow-up series, the later discussions) hangs on the series
+alone, so every starting point inside one series tells the same series story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from patchtrail.link.series_model import Series
+from patchtrail.story.model import CommitRef, Discussion, EmailRef, FollowUpGroup, Origin
+
+STORY_SCHEMA = 1
+
+# What the user named.
+SYMBOL = "symbol"
+LINE = "line"
+COMMIT = "commit"
+MSGID = "msgid"
+
+
+@dataclass(slots=True)
+class FollowUp:
+    """Later commits from one series, and that series' revisions when they can be found."""
+
+    group: FollowUpGroup
+    series: Series | None = None
+
+
+@dataclass(slots=True)
+class Start:
+    """The starting point: it differs between two starts in the same series."""
+
+    query: str
+    kind: str                               # SYMBOL | LINE | COMMIT | MSGID
+    origin: Origin | None = None            # SYMBOL / LINE: birth commit, file, line, moves
+    commit: CommitRef | None = None         # COMMIT: the commit named
+    email: EmailRef | None = None           # the email the start's commit was applied from
+    touching: list[str] = field(default_factory=list)        # follow-up commits changing its lines
+    mentions: list[Discussion] = field(default_factory=list)  # threads naming only the symbol
+
+
+@dataclass(slots=True)
+class Story:
+    start: Start
+    series: Series | None                   # None: the start came from no indexed email
+    anchor: CommitRef | None                # the commit follow-ups are "after": the series' last
+    followups: list[FollowUp] = field(default_factory=list)
+    discussions: list[Discussion] = field(default_factory=list)
+    followups_truncated: int = 0
+    discussions_truncated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        if self.series is not None:
+            return self.series.title
+        if self.anchor is not None:
+            return self.anchor.subject
+        return self.start.query

@@ -1,0 +1,178 @@
+"""`patchtrail story` on the demo corpus: the seed's whole story, from any starting point,
+in every format."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from patchtrail.corpus.demo import FOLLOWUP_APPLIED, SERIES_APPLIED, DemoCorpus, build_demo
+from patchtrail.index.store import Store
+from patchtrail.report.story_html import render as render_html
+from patchtrail.report.story_json import series_story_dict, story_dict
+from patchtrail.report.story_md import render as render_md
+from patchtrail.story.story import tell_story
+from patchtrail.story.story_model import Story
+
+SEED_TITLE = "Utilizing VMX preemption for timer virtualization"
+FU_TITLE = "KVM: x86: Support using the VMX preemption timer for APIC Timer periodic/oneshot mode"
+WHY = "Why are we using preemption timer on x86?"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoCorpus, Path]:
+    root = tmp_path_factory.mktemp("story-demo")
+    corpus = build_demo(root)
+    db = root / "x.db"
+    proc = subprocess.run([sys.executable, "-m", "patchtrail", "index", "--db", str(db), "--repo",
+                           str(corpus.repo), "--archive", str(corpus.archive), "-q"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return corpus, db
+
+
+def story_of(db: Path, target: str) -> Story:
+    with Store.open(db, create=False) as store:
+        return tell_story(store, target)
+
+
+def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "patchtrail", "story", "--db", str(db), *args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_seed_story_of_enable_preemption_timer(demo) -> None:
+    corpus, db = demo
+    s = story_of(db, "enable_preemption_timer")
+    birth = s.start.origin.birth
+    assert birth.commit.oid == corpus.commits["seed_hook"]
+    assert [p.path for p in birth.places if p.added] == ["arch/x86/kvm/vmx.c"]
+    assert s.start.email.message_id == corpus.messages["v4_2"]
+    # the series, v1..v4 with their dates
+    assert s.series.title == SEED_TITLE and s.series.missing_versions == []
+    assert [r.version for r in s.series.revisions] == [1, 2, 3, 4]
+    assert all(r.posting.date for r in s.series.revisions)
+    # applied as 3, 4, 1, 2, every subject reworded, the hook edited
+    a = s.series.applied
+    assert [c.oid for c in a.commits] == [corpus.commits[label] for label in SERIES_APPLIED]
+    assert a.applied_order == [3, 4, 1, 2] and a.reordered
+    assert all(c.reworded for c in a.commits)
+    assert [c.oid for c in a.commits if c.edited] == [corpus.commits["seed_hook"]]
+    assert any("Radim" in t.value and t.key == "Reviewed-by" for t in s.series.review.tags)
+    assert s.anchor.oid == corpus.commits["seed_hook"]
+    # the follow-up series: v1 and v3, v2 missing, five commits
+    fu = next(f for f in s.followups if f.group.title == FU_TITLE)
+    assert [r.version for r in fu.series.revisions] == [1, 3] and fu.series.missing_versions == [2]
+    assert [c.commit.oid for c in fu.group.commits] == [corpus.commits[label] for label in FOLLOWUP_APPLIED]
+    # the 2019 discussion
+    assert [d.subject for d in s.discussions] == [WHY]
+    assert s.discussions[0].url.endswith(f"/{corpus.messages['why_0']}/")
+
+
+def test_two_symbols_a_commit_and_a_message_tell_the_same_series_story(demo) -> None:
+    corpus, db = demo
+    first = story_of(db, "enable_preemption_timer")
+    other = story_of(db, "hv_timer_in_use")
+    assert other.start.origin.birth.commit.oid == corpus.commits["seed_tscdeadline"]
+    assert series_story_dict(other) == series_story_dict(first)
+    for target in (corpus.commits["seed_separate"][:12], corpus.messages["v2_3"],
+                   f"<{corpus.messages['v4_1_radim']}>"):
+        s = story_of(db, target)
+        assert series_story_dict(s) == series_story_dict(first), target
+    assert story_of(db, corpus.commits["seed_separate"][:12]).start.kind == "commit"
+    assert story_of(db, corpus.messages["v2_3"]).start.kind == "msgid"
+
+
+def test_a_line_tells_the_story_of_the_commit_that_wrote_it(demo) -> None:
+    corpus, db = demo
+    vmx = (corpus.repo / "arch/x86/kvm/vmx/vmx.c").read_text().splitlines()
+    line = next(i for i, text in enumerate(vmx, 1) if "enable_preemption_timer" in text)
+    proc = run(db, "--repo", str(corpus.repo), "--format", "json", f"arch/x86/kvm/vmx/vmx.c:{line}")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["start"]["kind"] == "line"
+    assert d["start"]["origin"]["birth"]["commit"]["oid"] == corpus.commits["seed_hook"]
+    assert d["title"] == SEED_TITLE
+
+
+def test_json_is_versioned_and_complete(demo) -> None:
+    _, db = demo
+    proc = run(db, "--format", "json", "hv_timer_in_use")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["schema"] == 1 and d["start"]["query"] == "hv_timer_in_use"
+    assert d == json.loads(json.dumps(story_dict(story_of(db, "hv_timer_in_use"))))
+    assert d["series"]["applied"]["applied_order"] == [3, 4, 1, 2]
+    assert [f["series"]["missing_versions"] for f in d["followups"] if f["title"] == FU_TITLE] == [[2]]
+    assert [x["subject"] for x in d["discussions"]] == [WHY]
+
+
+def test_markdown_links_every_message_and_tables_the_reorder(demo) -> None:
+    corpus, db = demo
+    proc = run(db, "--format", "markdown", "enable_preemption_timer")
+    assert proc.returncode == 0, proc.stderr
+    md = proc.stdout
+    assert md.startswith("# The story of `enable_preemption_timer`")
+    for label in ("v1_0", "v2_3", "v3_4", "v4_0", "v4_2", "why_0"):
+        assert f"https://lore.kernel.org/kvm/{corpus.messages[label]}/" in md, label
+    rows = [ln for ln in md.splitlines() if re.match(r"\| [1-4] \| `", ln)]
+    assert [int(r.split("|")[3]) for r in rows] == [3, 4, 1, 2]
+    assert "reworded, edited" in rows[-1]
+    assert "v2 not in the archive" in md
+
+
+def test_text_names_the_whole_story_without_colours_off_a_terminal(demo) -> None:
+    corpus, db = demo
+    proc = run(db, "enable_preemption_timer")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "\x1b[" not in out
+    for want in (corpus.commits["seed_hook"][:12], "arch/x86/kvm/vmx.c:", SEED_TITLE, "(reordered)",
+                 "applied order 3, 4, 1, 2", "Reviewed-by: Radim", FU_TITLE, "v2 not in the archive",
+                 WHY, "2019-08-06"):
+        assert want in out, want
+    assert out.index("Origin") < out.index("Series") < out.index("Follow-ups") < out.index("Later discussions")
+
+
+def test_html_is_self_contained_linked_and_escaped(demo, tmp_path: Path) -> None:
+    corpus, db = demo
+    out = tmp_path / "s.html"
+    proc = run(db, "--format", "html", "-o", str(out), "enable_preemption_timer")
+    assert proc.returncode == 0, proc.stderr
+    page = out.read_text()
+    assert "<svg" in page and "<script" not in page and "<link" not in page
+    assert not re.search(r'\ssrc=|url\(', page)  # nothing fetched: no images, fonts, styles
+    for label in ("v1_0", "v4_2", "fu_v3_0", "why_0"):
+        assert f'href="https://lore.kernel.org/kvm/{corpus.messages[label]}/"' in page, label
+    for label in SERIES_APPLIED + FOLLOWUP_APPLIED:
+        oid = corpus.commits[label]
+        assert f'id="c-{oid}"' in page and f'href="#c-{oid}"' in page, label
+    # mail text is untrusted: a hostile subject is escaped everywhere it appears
+    s = copy.deepcopy(story_of(db, "enable_preemption_timer"))
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    s.series.revisions[0].posting.patches[0].subject = evil
+    s.series.applied.commits[0].subject = evil
+    s.discussions[0].subject = evil
+    s.followups[0].group.title = evil
+    page = render_html(s)
+    assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
+    md = render_md(s)
+    assert "<script>" not in md and "<img" not in md
+
+
+def test_bad_input_is_one_line_and_exit_2(demo) -> None:
+    _, db = demo
+    for target, message in (("not an id!", "not an identifier"),
+                            ("nobody@example.invalid", "message not in the index"),
+                            ("arch/x86/kvm/lapic.c:0", "line numbers start at 1")):
+        proc = run(db, target)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    proc = run(db, "never_existed_anywhere")
+    assert proc.returncode == 1 and "never existed" in proc.stdout
