@@ -48,7 +48,7 @@ IDENT_TABLES = ("idents", "paths", "ident_changes", "path_changes", "sqlite_auto
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+    return subprocess.run(["git", "-C", str(repo), *args], check=False, capture_output=True, text=True,
                           errors="replace")
 
 
@@ -151,8 +151,13 @@ def compare(store: Store, repo: Path, source_id: int, cases: list[Case]) -> None
             if oid and oid not in subjects:
                 subjects[oid] = _git(repo, "log", "-1", "--format=%s", oid).stdout.strip()
         if case.verdict != "same":
-            case.detail += (f"\n      git log -S: {(case.git_oid or '-')[:12]} {subjects.get(case.git_oid, '')}"
-                            f"\n      patchtrail: {(case.ours_oid or '-')[:12]} {subjects.get(case.ours_oid, '')}")
+            case.detail = _cut(case.detail, 200)
+            for who, oid in (("git log -S", case.git_oid), ("patchtrail", case.ours_oid)):
+                case.detail += f"\n      {who}: {(oid or '-')[:12]} {_cut(subjects.get(oid, ''), 80)}"
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def _summary(label: str, cases: list[Case]) -> None:
@@ -177,6 +182,57 @@ def _summary(label: str, cases: list[Case]) -> None:
                 print(f"    {c.ident}  ({c.path or 'whole history'}): {c.detail}")
 
 
+@dataclass
+class Figures:
+    build_s: float | None
+    sizes: dict[str, int]
+    excludes: list[str]
+    per_file: list[Case]
+    whole: list[Case]
+
+
+def measure(repo: Path, db: Path, sample: int = 200, global_sample: int = 20,
+            seed: int = SEED) -> Figures:
+    """Build `db` if it does not exist (timed), then compare on `sample` identifiers."""
+    build_s = None
+    if not db.exists():
+        print(f"indexing {repo} into {db} ...", flush=True)
+        build_s = build_index(repo, db)
+    sizes = table_sizes(db)
+    print("finding missing blobs ...", flush=True)
+    excludes = missing_blob_paths(repo)
+    print(f"drawing {sample} identifiers (seed {seed}) ...", flush=True)
+    drawn = draw_identifiers(repo, sample, seed)
+    print(f"git log -S, per file ({len(drawn)}) ...", flush=True)
+    per_file = [Case(i, p, *pickaxe(repo, i, p, excludes)) for i, p in drawn]
+    print(f"git log -S, whole history ({min(global_sample, len(drawn))}) ...", flush=True)
+    whole = [Case(i, None, *pickaxe(repo, i, None, excludes)) for i, _ in drawn[:global_sample]]
+    with Store.open(db, create=False) as store:
+        repo_path = GitRepo(repo).path
+        source_id = next(s.id for s in store.sources("git") if s.path == repo_path)
+        for i, p in drawn[:20]:  # warm the file cache: patchtrail is measured warm
+            symbol_origin(store, i, p, source_id)
+        compare(store, repo, source_id, per_file)
+        compare(store, repo, source_id, whole)
+    return Figures(build_s, sizes, excludes, per_file, whole)
+
+
+def report(f: Figures) -> None:
+    if f.build_s is not None:
+        print(f"index build, whole history (patchtrail index --repo): {f.build_s:.1f} s (target <= 120 s)")
+    ident_bytes = sum(f.sizes.get(t, 0) for t in IDENT_TABLES)
+    total = sum(f.sizes.values())
+    print(f"identifier index: {ident_bytes / 1e6:.1f} MB of a {total / 1e6:.1f} MB index"
+          f" ({', '.join(f'{t} {f.sizes.get(t, 0) / 1e6:.1f} MB' for t in IDENT_TABLES)})")
+    if "prose_fts_data" in f.sizes:
+        prose = sum(v for k, v in f.sizes.items() if k.startswith("prose_fts"))
+        print(f"message prose full-text index (prose_fts): {prose / 1e6:.1f} MB")
+    if f.excludes:
+        print(f"excluded from git log -S (blobs missing in this mirror): {', '.join(f.excludes)}")
+    _summary("per file: git log -S ID --reverse -- FILE  vs  patchtrail origin ID --path FILE", f.per_file)
+    _summary("whole history: git log -S ID --reverse  vs  patchtrail origin ID", f.whole)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repo", type=Path, required=True, help="the LTP git repository")
@@ -187,39 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "origin.db"
-        build_s = None
-        if not db.exists():
-            print(f"indexing {args.repo} into {db} ...", flush=True)
-            build_s = build_index(args.repo, db)
-        sizes = table_sizes(db)
-        ident_bytes = sum(sizes.get(t, 0) for t in IDENT_TABLES)
-        print("finding missing blobs ...", flush=True)
-        excludes = missing_blob_paths(args.repo)
-        print(f"drawing {args.sample} identifiers (seed {args.seed}) ...", flush=True)
-        drawn = draw_identifiers(args.repo, args.sample, args.seed)
-        print("git log -S, per file ...", flush=True)
-        per_file = [Case(i, p, *pickaxe(args.repo, i, p, excludes)) for i, p in drawn]
-        print("git log -S, whole history ...", flush=True)
-        whole = [Case(i, None, *pickaxe(args.repo, i, None, excludes))
-                 for i, _ in drawn[:args.global_sample]]
-        with Store.open(db, create=False) as store:
-            repo_path = GitRepo(args.repo).path
-            source_id = next(s.id for s in store.sources("git") if s.path == repo_path)
-            for i, p in drawn[:20]:  # warm the file cache: patchtrail is measured warm
-                symbol_origin(store, i, p, source_id)
-            compare(store, args.repo, source_id, per_file)
-            compare(store, args.repo, source_id, whole)
-        print("\n== figures ==")
-        if build_s is not None:
-            print(f"index build, whole history (patchtrail index --repo): {build_s:.1f} s (target <= 120 s)")
-        total = sum(sizes.values())
-        print(f"identifier index: {ident_bytes / 1e6:.1f} MB of a {total / 1e6:.1f} MB index"
-              f" ({', '.join(f'{t} {sizes.get(t, 0) / 1e6:.1f} MB' for t in IDENT_TABLES)})")
-        if excludes:
-            print(f"excluded from git log -S (blobs missing in this mirror): {', '.join(excludes)}")
-        _summary("per file: git log -S ID --reverse -- FILE  vs  patchtrail origin ID --path FILE", per_file)
-        _summary("whole history: git log -S ID --reverse  vs  patchtrail origin ID", whole)
+        figures = measure(args.repo, args.db or Path(tmp) / "origin.db", args.sample,
+                          args.global_sample, args.seed)
+    print("\n== figures ==")
+    report(figures)
     return 0
 
 

@@ -206,6 +206,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
         print(f"{len(sample)} labelled commits sampled (seed {args.seed})", flush=True)
         runners = {k: Runner(k) for k in ("local", "remote", "remote-cli", "b4")}
         requests: list[int] = []
+        b4_misses: list[tuple[str, str, str]] = []
         kib: list[float] = []
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")]))
@@ -243,8 +244,10 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
                 proc = subprocess.run(["b4", "dig", "-C", "-c", blind], cwd=clone,
                                       capture_output=True, text=True, check=False)
                 secs = time.perf_counter() - t0
-                runners["b4"].add(conn, c, b4_answer(proc.stdout) if proc.returncode == 0 else None,
-                                  label, kind, secs)
+                got = b4_answer(proc.stdout) if proc.returncode == 0 else None
+                runners["b4"].add(conn, c, got, label, kind, secs)
+                if got != label and kind == "patch":
+                    b4_misses.append((c.oid[:12], _verdict(conn, got, label), why_b4_missed(conn, c, label)))
             if (i + 1) % 10 == 0:
                 print(f"  {i + 1}/{len(sample)}", flush=True)
         startup = {
@@ -255,10 +258,27 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
         kinds = Counter(kind for _, _, kind in sample)
         local.close()
         return {"n": len(sample), "kinds": kinds, "runners": runners, "requests": requests,
-                "kib": kib, "startup": startup, "agree": agree, "b4": not args.no_b4}
+                "kib": kib, "startup": startup, "agree": agree, "b4": not args.no_b4,
+                "b4_misses": b4_misses}
     finally:
         httpd.terminate()
         httpd.wait(10)
+
+
+def why_b4_missed(conn, c: CommitInfo, label: str) -> str:
+    """What in b4 dig's rules (bench docstring) the label escapes."""
+    row = conn.execute("SELECT date, patch_id, title, author_email FROM messages WHERE msgid=?",
+                       (label,)).fetchone()
+    reasons = []
+    if row["patch_id"] != c.patch_id:
+        reasons.append("diff edited on apply (patch-id differs)")
+    elif row["date"] and row["date"] > c.author_time + 86400:
+        reasons.append("posted after the author date + 1 day (b4 searches d:..that)")
+    if row["title"] != c.subject:
+        reasons.append("subject reworded")
+    if (row["author_email"] or "").lower() != c.author_email.lower():
+        reasons.append("sent from another address")
+    return "; ".join(reasons) or "another revision or sibling chosen"
 
 
 def _median_wall(cmd: list[str], env: dict[str, str]) -> float:
@@ -298,6 +318,10 @@ def report(f: dict) -> None:
     st = f["startup"]
     print(f"  process start alone: patchtrail {st['patchtrail'] * 1000:.0f} ms"
           + (f", b4 {st['b4'] * 1000:.0f} ms" if st["b4"] is not None else ""))
+    if f["b4_misses"]:
+        print(f"b4 dig misses on patch labels ({len(f['b4_misses'])}), and why:")
+        for reason, n in Counter(r for _, _, r in f["b4_misses"]).most_common():
+            print(f"  {n:3d}  {reason}")
     req = f["requests"]
     print(f"requests per commit (patchtrail): mean {statistics.mean(req):.2f}, max {max(req)};"
           f" KiB per commit: median {statistics.median(f['kib']):.0f}, max {max(f['kib']):.0f}")

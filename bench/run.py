@@ -7,6 +7,8 @@
 2. linking: blind accuracy (`--ignore-links`) over commits since 2019-05 whose Link trailer
    names a message in the archive, against the b4-dig-like baseline, in the same run.
 3. dig latency per commit (warm) and all commits since 2019-05 in one batch.
+4. origin: `patchtrail origin` against `git log -S` on 200 identifiers of the tree, in the
+   same run (bench/origin.py; the index build time is step 1's repository figure).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ingest, linking, series
+from bench import ingest, linking, origin, series
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         linking.report(link_figures)
         print("\n== revision chains ==", flush=True)
         series.main(["--db", str(db), "--show", "5"])
+        print("\n== origin (against git log -S) ==", flush=True)
+        origin.report(origin.measure(args.repo, db))
         print(f"(misses written to {work / 'misses.jsonl'})" if args.work else "")
     return 0
 

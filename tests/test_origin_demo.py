@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from patchtrail.corpus.demo import FOLLOWUP_APPLIED, SERIES_APPLIED, DemoCorpus, build_demo
+from patchtrail.corpus.demo import (
+    FOLLOWUP_APPLIED,
+    SERIES_APPLIED,
+    DemoCorpus,
+    build_demo,
+)
 from patchtrail.corpus.gitwrite import git
 from patchtrail.index.ingest import index_archive, index_repo
 from patchtrail.index.store import Store
@@ -117,7 +122,7 @@ def test_renamed_file_line(demo) -> None:
 def test_cli_json_on_the_demo(demo) -> None:
     corpus, db = demo
     proc = subprocess.run([sys.executable, "-m", "patchtrail", "origin", "--db", str(db), "--format",
-                           "json", "hv_timer_in_use"], capture_output=True, text=True)
+                           "json", "hv_timer_in_use"], check=False, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["birth"]["commit"]["oid"] == corpus.commits["seed_tscdeadline"]

@@ -120,6 +120,9 @@ def test_cache_keeps_whole_answers_and_expires(tmp_path: Path) -> None:
         os.utime(f, (time.time() - 120, time.time() - 120))
     assert cache.get("GET", "u") == (False, None)  # older than the 60 s ttl
     assert cache.get("GET", "u", ttl=FOREVER) == (True, b"body")
+    for f in (tmp_path / "c").rglob("*.none"):
+        os.utime(f, (time.time() - 120, time.time() - 120))
+    assert cache.get("POST", "q", ttl=FOREVER) == (False, None)  # "not there" may change
     assert not list((tmp_path / "c").rglob(".tmp-*"))
     assert ResponseCache(None).get("GET", "u") == (False, None)
     assert cache_dir_for(Path("/x/.git/patchtrail.db")) == Path("/x/.git/patchtrail.http-cache")

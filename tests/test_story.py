@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from patchtrail.corpus.demo import FOLLOWUP_APPLIED, SERIES_APPLIED, DemoCorpus, build_demo
+from patchtrail.corpus.demo import (
+    FOLLOWUP_APPLIED,
+    SERIES_APPLIED,
+    DemoCorpus,
+    build_demo,
+)
 from patchtrail.index.store import Store
 from patchtrail.report.story_html import render as render_html
 from patchtrail.report.story_json import series_story_dict, story_dict
@@ -68,7 +73,7 @@ def test_the_seed_story_of_enable_preemption_timer(demo) -> None:
     assert s.anchor.oid == corpus.commits["seed_hook"]
     # the follow-up series: v1 and v3, v2 missing, five commits
     fu = next(f for f in s.followups if f.group.title == FU_TITLE)
-    assert [r.version for r in fu.series.revisions] == [1, 3] and fu.series.missing_versions == [2]
+    assert [r.version for r in fu.revisions] == [1, 3] and fu.missing_versions == [2]
     assert [c.commit.oid for c in fu.group.commits] == [corpus.commits[label] for label in FOLLOWUP_APPLIED]
     # the 2019 discussion
     assert [d.subject for d in s.discussions] == [WHY]
@@ -109,7 +114,7 @@ def test_json_is_versioned_and_complete(demo) -> None:
     assert d["schema"] == 1 and d["start"]["query"] == "hv_timer_in_use"
     assert d == json.loads(json.dumps(story_dict(story_of(db, "hv_timer_in_use"))))
     assert d["series"]["applied"]["applied_order"] == [3, 4, 1, 2]
-    assert [f["series"]["missing_versions"] for f in d["followups"] if f["title"] == FU_TITLE] == [[2]]
+    assert [f["missing_versions"] for f in d["followups"] if f["title"] == FU_TITLE] == [[2]]
     assert [x["subject"] for x in d["discussions"]] == [WHY]
 
 

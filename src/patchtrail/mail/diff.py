@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from patchtrail.mail.difffiles import FileDiff, changed_lines, diff_files, file_diffs, hunk_run
+from patchtrail.mail.difffiles import FileDiff, changed_lines, diff_files, file_diffs
 from patchtrail.mail.footer import strip_list_footer
 
 __all__ = [
@@ -95,35 +95,19 @@ def _trim(text: str) -> str:
 
 
 def _cut_diff(text: str) -> str:
-    """The diff at the start of `text` without what follows it, ending in a newline."""
-    end = _diff_end(text)
-    if not end:
-        return ""
-    return text[:end] if text[end - 1] == "\n" else text[:end] + "\n"
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    end = diff_length(lines)
+    return "\n".join(lines[:end]) + "\n" if end else ""
 
 
-def _diff_end(text: str) -> int:
-    """Where the diff that `text` starts with ends: the start of the first line that
-    does not belong to it, or len(text)."""
+def diff_length(lines: list[str]) -> int:
+    """How many of `lines` (which start at a diff header) belong to the diff."""
     state = _HEADER
     before = after = 0
-    n = len(text)
-    pos = 0
-    by_line = False  # hunk_run gave up on this hunk: read the rest of it line by line
-    while pos < n:
-        if state == _HUNK_LINES and not by_line:
-            stop, before, after = hunk_run(text, pos, before, after)
-            if stop > pos:
-                pos = stop
-                if before <= 0 and after <= 0:
-                    state = _AFTER_HUNK
-                continue
-            by_line = True
-        end = text.find("\n", pos)
-        if end < 0:
-            end = n
-        line = text[pos:end]
-        at, pos = pos, end + 1
+    count = len(lines)
+    for i, line in enumerate(lines):
         if state == _HUNK_LINES:
             c = line[:1]
             if c == " " or not c:
@@ -134,7 +118,7 @@ def _diff_end(text: str) -> int:
             elif c == "+":
                 after -= 1
             elif c != "\\":
-                return at
+                return i
             if before <= 0 and after <= 0:
                 state = _AFTER_HUNK
             continue
@@ -146,7 +130,6 @@ def _diff_end(text: str) -> int:
             before = int(m.group(1)) if m.group(1) is not None else 1
             after = int(m.group(2)) if m.group(2) is not None else 1
             state = _HUNK_LINES if before > 0 or after > 0 else _AFTER_HUNK
-            by_line = False
             continue
         if line.startswith("diff "):
             state = _HEADER
@@ -157,24 +140,24 @@ def _diff_end(text: str) -> int:
             elif line.startswith("Binary files "):
                 state = _AFTER_HUNK
             elif not line.startswith(_HEADER_PREFIXES):
-                return at
+                return i
         elif state == _AFTER_HUNK:
             if line.startswith("\\"):
                 continue
             if line.startswith("Index: ") or (
-                line.startswith("--- ") and text.startswith("+++ ", pos)
+                line.startswith("--- ") and i + 1 < count and lines[i + 1].startswith("+++ ")
             ):
                 state = _HEADER
                 continue
-            return at
+            return i
         elif state == _BINARY:
             if not line or line.startswith(("literal ", "delta ")) or _BASE85_LINE.fullmatch(line):
                 continue
-            return at
+            return i
         else:  # _UNCOUNTED: a hunk whose header gave no counts
             if line in ("-- ", "--") or line[:1] not in (" ", "+", "-", "\\"):
-                return at
-    return n
+                return i
+    return count
 
 
 # git's isspace(): space, tab, LF, CR only (not VT/FF).

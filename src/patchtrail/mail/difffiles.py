@@ -12,11 +12,6 @@ import re
 from dataclasses import dataclass, field
 
 _HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
-# First characters of the lines a hunk body can hold, and the start of the first line that
-# cannot be one (an empty line is a context line whose space a mailer dropped).
-_HUNK_FIRST = frozenset(" +-\\\n")
-_HUNK_RUN_END = re.compile(r"\n[^ +\-\\\n]")
-_MAX_GIVEN_BACK = 8
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
@@ -53,170 +48,79 @@ def file_diffs(diff: str) -> list[FileDiff]:
     files: list[FileDiff] = []
     current: FileDiff | None = None
     fresh = False  # a git section whose ---/+++ and hunks have not been seen yet
-    n = len(diff)
-    pos = 0
-    while pos < n:
-        end = diff.find("\n", pos)
-        if end < 0:
-            end = n
-        line = diff[pos:end]
-        pos = end + 1
+    before = after = 0
+    in_hunk = uncounted = False
+    last_context = ""  # nearest non-blank context line above the current position
+    after_change = False  # a change run is open: the next non-blank context closes it
+    lines = diff.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if in_hunk and current is not None:
+            c = line[:1]
+            if uncounted and (line in ("-- ", "--") or c not in (" ", "+", "-", "\\")):
+                in_hunk = False
+                continue
+            if c == " " or not c:
+                before -= 1
+                after -= 1
+                text = fold(line[1:])
+                if text:
+                    if after_change:
+                        current.anchors.append(text)
+                        after_change = False
+                    last_context = text
+            elif c in "-+":
+                if not after_change and last_context:
+                    current.anchors.append(last_context)
+                after_change = True
+                if c == "-":
+                    before -= 1
+                    current.removed.append(fold(line[1:]))
+                else:
+                    after -= 1
+                    current.added.append(fold(line[1:]))
+            elif c != "\\":
+                in_hunk = False
+                continue
+            if not uncounted and before <= 0 and after <= 0:
+                in_hunk = False
+            i += 1
+            continue
         if line.startswith("diff --git "):
             old, new = _git_line_paths(line[11:])
             current = FileDiff(old, new, git=True)
             files.append(current)
             fresh = True
-        elif line.startswith("--- ") and diff.startswith("+++ ", pos):
-            end = diff.find("\n", pos)
-            if end < 0:
-                end = n
+        elif line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
             git = current is not None and current.git and fresh
             old = _header_path(line[4:], git)
-            new = _header_path(diff[pos + 4:end], git)
+            new = _header_path(lines[i + 1][4:], git)
             if git and current is not None:
                 current.old_path, current.new_path = old, new
             else:
                 current = FileDiff(old, new)
                 files.append(current)
             fresh = False
-            pos = end + 1
+            i += 2
+            continue
         elif current is not None and line.startswith("@@ "):
             fresh = False
             m = _HUNK.match(line)
+            in_hunk = True
+            last_context, after_change = "", False
             heading = fold(line[m.end():]) if m is not None else ""
             if heading:
                 current.anchors.append("@@ " + heading)
-            if m is None:
-                pos = _hunk_by_line(current, diff, pos, 0, 0, uncounted=True)
-            else:
+            uncounted = m is None
+            if m is not None:
                 before = int(m.group(1)) if m.group(1) is not None else 1
                 after = int(m.group(2)) if m.group(2) is not None else 1
-                if before > 0 or after > 0:
-                    pos = _hunk(current, diff, pos, before, after)
+                in_hunk = before > 0 or after > 0
         elif current is not None and fresh:
             _git_extended_header(current, line)
+        i += 1
     return files
-
-
-def hunk_run(text: str, pos: int, before: int, after: int) -> tuple[int, int, int]:
-    """The lines at `pos` that a hunk with `before`/`after` lines still to come takes as
-    they are: (where they end, `before` left, `after` left); where == `pos` when none.
-
-    Hunk lines start with ` `, `+`, `-`, `\\`, or nothing (a context line whose space a
-    mailer dropped); every one but a `\\` line lowers a count, and the hunk ends once
-    neither count is above zero. Counts that stay >= 0 therefore end the hunk at the
-    run's last counted line or not at all, so the run can be read in one go instead of
-    line by line. A run longer than the counts (a `-- ` signature after the last hunk)
-    gives up its last lines for line-by-line reading.
-    """
-    n = len(text)
-    if pos >= n or text[pos] not in _HUNK_FIRST:
-        return pos, before, after
-    m = _HUNK_RUN_END.search(text, pos)
-    stop = m.start() + 1 if m is not None else n
-    first = text[pos]
-    minus = text.count("\n-", pos, stop) + (first == "-")
-    plus = text.count("\n+", pos, stop) + (first == "+")
-    marks = text.count("\n\\", pos, stop) + (first == "\\")
-    lines = text.count("\n", pos, stop) + (text[stop - 1] != "\n")
-    context = lines - minus - plus - marks
-    before0, after0 = before, after
-    before -= context + minus
-    after -= context + plus
-    given_back = 0
-    while before < 0 or after < 0:
-        if given_back == _MAX_GIVEN_BACK or stop == pos:
-            return pos, before0, after0
-        last = text.rfind("\n", pos, stop - 1 if text[stop - 1] == "\n" else stop) + 1 or pos
-        c = text[last]
-        if c == " " or c == "\n":
-            before += 1
-            after += 1
-        elif c == "-":
-            before += 1
-        elif c == "+":
-            after += 1
-        stop = last
-        given_back += 1
-    return stop, before, after
-
-
-def _hunk(current: FileDiff, diff: str, pos: int, before: int, after: int) -> int:
-    """Read the hunk body at `pos` into `current`; where the hunk ends. The run of lines
-    `hunk_run` allows is read in one go, what follows it line by line."""
-    stop, left_before, left_after = hunk_run(diff, pos, before, after)
-    if stop == pos:
-        return _hunk_by_line(current, diff, pos, before, after, uncounted=False)
-    block = diff[pos:stop]
-    lines = block.split("\n")
-    if block.endswith("\n"):
-        lines.pop()
-    added, removed, anchors = current.added, current.removed, current.anchors
-    last = ""  # nearest non-blank context line above, folded
-    after_change = False
-    for line in lines:
-        c = line[:1]
-        if c == "+":
-            added.append(" ".join(line[1:].split()))
-        elif c == "-":
-            removed.append(" ".join(line[1:].split()))
-        else:
-            if c == " " and not line.isspace():
-                last = " ".join(line[1:].split())
-                if after_change:
-                    anchors.append(last)
-                    after_change = False
-            continue
-        if not after_change:
-            if last:
-                anchors.append(last)
-            after_change = True
-    if left_before <= 0 and left_after <= 0:
-        return stop
-    return _hunk_by_line(current, diff, stop, left_before, left_after, uncounted=False,
-                         last_context=last, after_change=after_change)
-
-
-def _hunk_by_line(current: FileDiff, diff: str, pos: int, before: int, after: int,
-                  uncounted: bool, last_context: str = "", after_change: bool = False) -> int:
-    """A hunk body read line by line, as `git apply` counts it; where the hunk ends.
-    Without counts (`uncounted`) it ends at a line no hunk can hold or at a `-- ` line.
-    `last_context` is the nearest non-blank context line above; `after_change` says a
-    change run is open, to be closed by the next non-blank context line."""
-    n = len(diff)
-    while pos <= n:
-        end = diff.find("\n", pos)
-        if end < 0:
-            end = n
-        line = diff[pos:end]
-        c = line[:1]
-        if uncounted and (line in ("-- ", "--") or c not in (" ", "+", "-", "\\")):
-            return pos
-        if c == " " or not c:
-            before -= 1
-            after -= 1
-            text = fold(line[1:])
-            if text:
-                if after_change:
-                    current.anchors.append(text)
-                    after_change = False
-                last_context = text
-        elif c in "-+":
-            if not after_change and last_context:
-                current.anchors.append(last_context)
-            after_change = True
-            if c == "-":
-                before -= 1
-                current.removed.append(fold(line[1:]))
-            else:
-                after -= 1
-                current.added.append(fold(line[1:]))
-        elif c != "\\":
-            return pos
-        pos = end + 1
-        if not uncounted and before <= 0 and after <= 0:
-            return pos
-    return pos
 
 
 def _git_extended_header(current: FileDiff, line: str) -> None:

@@ -19,13 +19,22 @@ from patchtrail.mail.subject import decode_header_text_ex
 # blank or not, as the stdlib parser also decides; searching for that line is one C scan.
 _FIRST_HEADER = re.compile(rb"[!-9;-~]+[ \t]*:")
 _END_OF_HEADERS = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
+# Matched against the lower-cased block (bytes.lower() keeps every offset): a
+# case-sensitive pattern runs faster than the same one with IGNORECASE.
 _WANTED = re.compile(
-    rb"\n(message-id|in-reply-to|references|date|list-id|subject|from|reply-to|"
-    rb"x-original-from|content-type|content-transfer-encoding|content-disposition)"
-    rb"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
-    re.IGNORECASE,
+    rb"\n(message-id|in-reply-to|re(?:ferences|ply-to)|date|list-id|subject|from|"
+    rb"x-original-from|content-(?:type|transfer-encoding|disposition))"
+    rb"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)"
 )
 _ANGLE_ID = re.compile(r"<([^<>]*)>")
+# `Tue, 4 Jun 2019 10:22:33 +0200`, optionally followed by a `(CEST)` comment.
+_RFC5322_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d\d):(\d\d):(\d\d) ([+-]\d{4})(?: \([A-Za-z ]{1,40}\))?"
+)
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
 _WHITESPACE = re.compile(r"\s+")
 
@@ -52,8 +61,10 @@ def wanted_headers(block: bytes) -> dict[str, list[bytes]]:
     """The raw values (folds kept) of the headers this package reads, in order of
     appearance, by lower-case name."""
     found: dict[str, list[bytes]] = {}
-    for m in _WANTED.finditer(b"\n" + block):
-        found.setdefault(m.group(1).lower().decode("ascii"), []).append(m.group(2))
+    data = b"\n" + block
+    for m in _WANTED.finditer(data.lower()):
+        start, end = m.span(2)
+        found.setdefault(m.group(1).decode("ascii"), []).append(data[start:end])
     return found
 
 
@@ -112,6 +123,14 @@ def parse_date(value: str) -> tuple[int | None, str | None]:
     A missing or unknown zone counts as UTC rather than local time (`mktime_tz` would use
     the local zone of whoever runs the import), so results do not depend on the machine.
     """
+    m = _RFC5322_DATE.fullmatch(value)
+    if m is not None:  # what nearly every mailer writes; parsedate_tz reads it the same way
+        day, month, year, hh, mm, ss, zone = m.groups()
+        offset = (int(zone[1:3]) * 3600 + int(zone[3:]) * 60) * (-1 if zone[0] == "-" else 1)
+        stamp = calendar.timegm(
+            (int(year), _MONTHS[month.lower()], int(day), int(hh), int(mm), int(ss), 0, 1, 0)
+        ) - offset
+        return stamp, _zone(offset)
     try:
         parts = parsedate_tz(value)
         if parts is None:
@@ -120,9 +139,13 @@ def parse_date(value: str) -> tuple[int | None, str | None]:
         stamp = calendar.timegm((*parts[:6], 0, 1, 0)) - offset
     except (ValueError, TypeError, OverflowError, IndexError):
         return None, None
+    return stamp, _zone(offset)
+
+
+def _zone(offset: int) -> str:
     sign = "-" if offset < 0 else "+"
     minutes = abs(offset) // 60
-    return stamp, f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
+    return f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
 
 
 def content_type(value: str) -> tuple[str, dict[str, str]]:
@@ -133,6 +156,8 @@ def content_type(value: str) -> tuple[str, dict[str, str]]:
     """
     head = value.split(";", 1)[0].strip().lower()
     ctype = head if "/" in head and " " not in head else "text/plain"
+    if ";" not in value:  # no parameters (a parameter needs its `;`)
+        return ctype, {}
     params: dict[str, str] = {}
     pieces: dict[str, list[tuple[int, str, bool]]] = {}
     for m in _PARAM.finditer(value):
@@ -211,6 +236,9 @@ def parse_address(value: str) -> tuple[str, str]:
 
 def split_addresses(value: str) -> list[str]:
     """Split an address list at commas outside quotes and angle brackets."""
+    if "," not in value:  # one address, the common case
+        value = value.strip()
+        return [value] if value else []
     parts: list[str] = []
     current: list[str] = []
     quoted = False

@@ -32,7 +32,7 @@ MIN_LEN = 3
 MAX_LEN = 80
 # What a token is, for a text: a word boundary, a letter or underscore, word characters.
 # `0x1f` gives nothing; `CONFIG_KVM_INTEL` and `enable_preemption_timer` are whole.
-TOKEN = re.compile(r"\b[^\W\d]\w{%d,%d}\b" % (MIN_LEN - 1, MAX_LEN - 1))
+TOKEN = re.compile(rf"\b[^\W\d]\w{{{MIN_LEN - 1},{MAX_LEN - 1}}}\b")
 _HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 # Bytes that are not word characters become spaces; UTF-8 sequences stay inside words
 # (non-ASCII tokens are checked against TOKEN once per distinct token).

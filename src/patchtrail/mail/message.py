@@ -60,7 +60,7 @@ _INBODY = re.compile(r"(from|subject|date)[ \t]*:[ \t]?(.*)", re.IGNORECASE)
 _VIA = re.compile(r"^['\"]?(.*?)['\"]?\s+via\s+\S.*$", re.IGNORECASE | re.DOTALL)
 _CHANGE_ID = re.compile(r"^change-id[ \t]*:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
 _BASE_COMMIT = re.compile(r"^base-commit[ \t]*:[ \t]*([0-9a-fA-F]{7,64})\b", re.MULTILINE)
-_DIFF_HINT = re.compile(r"^(?:diff |--- |Index: )", re.MULTILINE)
+_DIFF_HINTS = ("diff ", "--- ", "Index: ")  # a line starting so says "this may be a diff"
 
 
 # --------------------------------------------------------------------------- public API
@@ -469,7 +469,7 @@ class _Walker:
             if len(body) <= MAX_PART_BYTES:
                 text = self._decoded(body, cte, params.get("charset"), filename or "text part",
                                      attachment=True)
-                if text and _DIFF_HINT.search(text):
+                if text and _has_diff_hint(text):
                     self.extras.append(text)
             return
         if ctype.startswith("text/") and ctype != "text/html" and self.fallback is None \
@@ -486,6 +486,10 @@ class _Walker:
             self.problems.append(f"{what[:60]}: {len(body)} bytes, cut to {MAX_PART_BYTES}")
             body = body[:MAX_PART_BYTES]
         return _decode_text(body, cte, charset, self.problems, what)
+
+
+def _has_diff_hint(text: str) -> bool:
+    return text.startswith(_DIFF_HINTS) or any("\n" + h in text for h in _DIFF_HINTS)
 
 
 def _split_multipart(body: bytes, boundary: str, problems: list[str]) -> list[bytes] | None:

@@ -183,13 +183,24 @@ def write_text(s: OriginStory, console: Console) -> None:
     _print_discussions(console, s)
 
 
+def _most_telling(groups: list[FollowUpGroup]) -> list[FollowUpGroup]:
+    """At most TEXT_GROUPS groups, those whose commits touch the symbol and the series'
+    files most, in their chronological order."""
+    if len(groups) <= TEXT_GROUPS:
+        return groups
+    def weight(g: FollowUpGroup) -> int:
+        return sum(2 * c.touches_symbol + bool(c.files) for c in g.commits)
+    keep = {id(g) for g in sorted(groups, key=weight, reverse=True)[:TEXT_GROUPS]}
+    return [g for g in groups if id(g) in keep]
+
+
 def _print_followups(console: Console, s: OriginStory) -> None:
     if not s.followups:
         return
     n = sum(len(g.commits) for g in s.followups)
     _out(console, Text())
     _out(console, Text(f"Follow-ups: {n} later commit(s) in {len(s.followups)} group(s)", "bold"))
-    for g in s.followups[:TEXT_GROUPS]:
+    for g in _most_telling(s.followups):
         _out(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
         if g.url:
             _out(console, Text(f"    {g.url}"))
@@ -199,8 +210,8 @@ def _print_followups(console: Console, s: OriginStory) -> None:
             _out(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
     hidden = len(s.followups) - TEXT_GROUPS
     if hidden > 0 or s.followups_truncated:
-        _out(console, Text(f"  … {max(hidden, 0)} more group(s), {s.followups_truncated} commit(s)"
-                           " not examined (--format json has every group)", "dim"))
+        _out(console, Text(f"  … {max(hidden, 0)} more group(s) in --format json;"
+                           f" {s.followups_truncated} candidate commit(s) not examined", "dim"))
 
 
 def _print_discussions(console: Console, s: OriginStory) -> None:

@@ -15,7 +15,7 @@ from typing import IO
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from patchtrail.link.series_model import Series
+from patchtrail.link.series_model import Revision, Series
 from patchtrail.report.times import day
 from patchtrail.story.story_model import Story
 
@@ -46,39 +46,39 @@ class Timeline:
     groups: list[tuple[int, int, str]]  # (x0, x1, caption): one span per series
 
 
-def _series_events(s: Series, kind: str, out: list[tuple[int, str, str, str, str, str]]) -> None:
-    for r in s.revisions:
+Event = tuple[int, str, str, str, str, str]  # lane, label, title, href, kind, day
+
+
+def _revision_events(revisions: list[Revision], missing: list[int], kind: str) -> list[Event]:
+    out: list[Event] = []
+    for r in revisions:
         p = r.posting
         head = p.cover or p.patches[0]
         out.append((0, f"v{r.version}", f"v{r.version} {p.title}", head.url, kind, day(p.date)))
-    for v in s.missing_versions:
-        out.append((0, f"v{v}", f"v{v}: not in the archive", "", "missing", ""))
-    out.sort(key=lambda e: (e[0], int(e[1][1:]) if e[1][1:].isdigit() else 0))
+    out += [(0, f"v{v}", f"v{v}: not in the archive", "", "missing", "") for v in missing]
+    return sorted(out, key=lambda e: int(e[1][1:]))
+
+
+def _series_events(s: Series) -> list[Event]:
+    out = _revision_events(s.revisions, s.missing_versions, "revision")
     if s.applied is not None:
-        for c in s.applied.commits:
-            out.append((1, str(c.number or "?"), f"{c.oid[:12]} {c.subject}", f"#c-{c.oid}", "commit",
-                        day(c.committed)))
+        out += [(1, str(c.number or "?"), f"{c.oid[:12]} {c.subject}", f"#c-{c.oid}", "commit",
+                 day(c.committed)) for c in s.applied.commits]
+    return out
 
 
 def timeline(s: Story) -> Timeline:
     """The marks of the timeline, laid out one slot per event, series after series."""
-    spans: list[tuple[str, list[tuple[int, str, str, str, str, str]]]] = []
+    spans: list[tuple[str, list[Event]]] = []
     if s.series is not None:
-        ev: list[tuple[int, str, str, str, str, str]] = []
-        _series_events(s.series, "revision", ev)
-        spans.append((s.series.title, ev))
+        spans.append((s.series.title, _series_events(s.series)))
     elif s.anchor is not None:
         spans.append((s.anchor.subject, [(1, "•", f"{s.anchor.oid[:12]} {s.anchor.subject}",
                                           f"#c-{s.anchor.oid}", "commit", day(s.anchor.committer_time))]))
     for f in s.followups:
-        ev = []
-        if f.series is not None:
-            _series_events(f.series, "followup", ev)
-            applied = {c.oid for c in f.series.applied.commits} if f.series.applied else set()
-        else:
-            applied = set()
-        ev += [(1, "•", f"{c.commit.oid[:12]} {c.commit.subject}", f"#c-{c.commit.oid}", "commit",
-                day(c.commit.committer_time)) for c in f.group.commits if c.commit.oid not in applied]
+        ev = _revision_events(f.revisions, f.missing_versions, "followup")
+        ev += [(1, str(i), f"{c.commit.oid[:12]} {c.commit.subject}", f"#c-{c.commit.oid}", "commit",
+                day(c.commit.committer_time)) for i, c in enumerate(f.group.commits, 1)]
         spans.append((f.group.title, ev))
     for d in s.discussions + s.start.mentions:
         spans.append(("", [(2, day(d.date)[:4], f"{d.subject} ({day(d.date)})", d.url, "discussion",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
+from patchtrail.link.series_model import Series
 from patchtrail.report.origin import (
     _discussion_dict,
     _followup_dict,
@@ -17,8 +18,7 @@ from patchtrail.report.origin import (
     event_dict,
     line_dict,
 )
-from patchtrail.link.series_model import Series
-from patchtrail.report.series import series_dict
+from patchtrail.report.series import _revision, series_dict
 from patchtrail.story.model import Origin
 from patchtrail.story.story_model import STORY_SCHEMA, Start, Story
 
@@ -65,7 +65,8 @@ def series_story_dict(s: Story) -> dict[str, object]:
         "anchor": commit_dict(s.anchor) if s.anchor else None,
         "followups": [
             {**_followup_dict(f.group),
-             "series": _series_part(f.series)}
+             "revisions": [_revision(r) for r in f.revisions],
+             "missing_versions": f.missing_versions}
             for f in s.followups],
         "followups_truncated": s.followups_truncated,
         "discussions": [_discussion_dict(d) for d in s.discussions],

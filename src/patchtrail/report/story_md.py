@@ -121,12 +121,12 @@ def render(s: Story) -> str:
         for f in s.followups:
             g = f.group
             out.append(f"### {link(g.title, g.url)}\n")
-            if f.series is not None:
+            if f.revisions:
                 revs = " → ".join(
                     f"{link(f'v{r.version}', (r.posting.cover or r.posting.patches[0]).url)} {day(r.posting.date)}"
-                    for r in f.series.revisions)
-                missing = ("; " + ", ".join(f"v{v}" for v in f.series.missing_versions) + " not in the archive"
-                           if f.series.missing_versions else "")
+                    for r in f.revisions)
+                missing = ("; " + ", ".join(f"v{v}" for v in f.missing_versions) + " not in the archive"
+                           if f.missing_versions else "")
                 out.append(f"Revisions: {revs}{missing}\n")
             for c in g.commits:
                 mark = f" (changes `{st.query}`)" if c.commit.oid in touching else ""

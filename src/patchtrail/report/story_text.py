@@ -83,10 +83,10 @@ def write_text(s: Story, console: Console) -> None:
         for f in s.followups:
             g = f.group
             _out(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
-            if f.series is not None:
-                versions = " → ".join(f"v{r.version} {day(r.posting.date)}" for r in f.series.revisions)
-                missing = (f"; v{', v'.join(map(str, f.series.missing_versions))} not in the archive"
-                           if f.series.missing_versions else "")
+            if f.revisions:
+                versions = " → ".join(f"v{r.version} {day(r.posting.date)}" for r in f.revisions)
+                missing = (f"; v{', v'.join(map(str, f.missing_versions))} not in the archive"
+                           if f.missing_versions else "")
                 _out(console, Text(f"    revisions: {versions}{missing}", "cyan"))
             if g.url:
                 _out(console, Text(f"    {g.url}"))

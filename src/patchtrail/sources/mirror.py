@@ -49,7 +49,8 @@ def remote_epochs(client: PublicInboxClient) -> dict[int, str | None]:
     """Epoch number → fingerprint (None when unknown), from the manifest or by probing."""
     inbox = client.inbox
     if inbox.name == "all":
-        raise RemoteError(inbox.url, "not one inbox: give the URL of a list (e.g. https://lore.kernel.org/ltp)")
+        raise RemoteError(inbox.url, "not one inbox: give the URL of a list"
+                                     " (e.g. https://lore.kernel.org/ltp)")
     manifest_url = inbox.url + "manifest.js.gz"
     data = client.get(manifest_url, gzipped=True)
     if data is not None:
@@ -76,7 +77,8 @@ def remote_epochs(client: PublicInboxClient) -> dict[int, str | None]:
             break
         epochs[n] = None
     if not epochs:
-        raise RemoteError(inbox.url, "not a public-inbox v2 inbox (no manifest.js.gz and no git/0.git)")
+        raise RemoteError(inbox.url, "not a public-inbox v2 inbox"
+                                     " (no manifest.js.gz and no git/0.git)")
     return epochs
 
 

@@ -32,10 +32,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
-
-import httpx
 
 from patchtrail import __version__
 from patchtrail.sources._proc import run_git
@@ -43,6 +41,9 @@ from patchtrail.sources.archive import MailSource, _split_mbox, _unescape
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import RawMail, SkipLog
 from patchtrail.sources.remote_cache import FOREVER, ResponseCache
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DEFAULT_URL",
@@ -154,6 +155,10 @@ class PublicInboxClient:
     traffic: Traffic = field(default_factory=Traffic)
 
     def __post_init__(self) -> None:
+        # Imported here: httpx and httpcore cost ~0.1 s to import, which every local
+        # command would pay otherwise.
+        import httpx
+
         # Loading the CA bundle costs ~80 ms per process; a plain-http server (a local
         # public-inbox-httpd) needs none. Were it to redirect to https, that answer would
         # be no less trustworthy than the plain-http one asked for.
@@ -256,7 +261,8 @@ class PublicInboxClient:
             if status not in RETRY_STATUS:
                 return status, body
             if attempt >= self.retries:
-                raise RemoteError(url, f"HTTP {status}{_reason(status)}, still after {attempt} retries")
+                raise RemoteError(url, f"HTTP {status}{_reason(status)}, "
+                                       f"still after {attempt} retries")
             wait = retry_after(headers.get("retry-after")) if headers.get("retry-after") else None
             if wait is None:
                 wait = float(min(2 ** attempt, 60))
@@ -268,6 +274,8 @@ class PublicInboxClient:
             self.sleep(wait)
 
     def _once(self, method: str, url: str) -> tuple[int, httpx.Headers, bytes]:
+        import httpx
+
         try:
             with self._http.stream(method, url) as resp:
                 chunks: list[bytes] = []
@@ -286,7 +294,8 @@ class PublicInboxClient:
         except httpx.DecodingError as exc:
             raise RemoteError(url, f"corrupt compressed answer ({_cause(exc)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise RemoteError(url, f"connection broken before the whole answer arrived ({_cause(exc)})") from None
+            raise RemoteError(url, "connection broken before the whole answer arrived"
+                                   f" ({_cause(exc)})") from None
         except httpx.HTTPError as exc:
             raise RemoteError(url, f"{type(exc).__name__}: {_cause(exc)}") from None
 

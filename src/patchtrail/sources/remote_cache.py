@@ -43,14 +43,16 @@ class ResponseCache:
         """(hit, body): body None means the server said "no such thing" (404 / no results)."""
         if self.root is None:
             return False, None
-        ttl = self.ttl if ttl is None else ttl
         base = self._path(method, url)
         for path, empty in ((base.with_suffix(".body"), False), (base.with_suffix(".none"), True)):
             try:
                 st = path.stat()
             except OSError:
                 continue
-            if ttl != FOREVER and time.time() - st.st_mtime > ttl:
+            # "Not there" may change (a message arrives): it never lives longer than the
+            # default, even for answers that are otherwise kept for ever.
+            life = self.ttl if empty or ttl is None else ttl
+            if life != FOREVER and time.time() - st.st_mtime > life:
                 continue
             if empty:
                 return True, None

@@ -21,7 +21,7 @@ MAX_THREADS = 50
 PER_TERM = 5000            # messages read per search term at most
 MIN_PHRASE_WORDS = 3       # "Fix typo" names nothing; a phrase must be this long
 _WORD = re.compile(r"\w+")
-_TITLE = re.compile(r"^\s*(?:(?:re|fwd?|aw|sv)\s*:\s*|\[[^\]]*\]\s*)+", re.I)
+_TITLE = re.compile(r"^\s*(?:(?:re|fwd?|aw|sv)\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
 
 
 def _phrase(text: str) -> str | None:

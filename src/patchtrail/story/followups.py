@@ -10,6 +10,7 @@ that come from the origin series itself are its siblings, reported apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from patchtrail.index.store import Store
@@ -17,8 +18,8 @@ from patchtrail.story.emails import emails_of, thread_patches
 from patchtrail.story.events import renamed_forward
 from patchtrail.story.model import CommitRef, EmailRef, FollowUpCommit, FollowUpGroup
 
-# Commits dug for follow-ups at most (each dig is a few ms); the rest is counted.
-MAX_COMMITS = 300
+# Commits linked for follow-ups at most (a dig is 10-30 ms on LTP); the rest is counted.
+MAX_COMMITS = 120
 # A series' commits are applied together: siblings of the birth commit are looked for
 # this long before and after it.
 SIBLING_WINDOW = 120 * 86400
@@ -47,12 +48,20 @@ def series_files(store: Store, birth_oid: str, email: EmailRef | None) -> set[st
 
 
 def related(store: Store, birth: CommitRef, email: EmailRef | None, touched: set[str],
-            source_id: int | None) -> Related:
-    """Siblings and follow-ups of the commit `birth`; `touched`: later commits on the symbol."""
+            source_id: int | None, core: Iterable[str] = ()) -> Related:
+    """Siblings and follow-ups of the commit `birth`.
+
+    `touched`: later commits that changed lines carrying the symbol (or the line); `core`:
+    the files it was born in and moved to. When there are more candidates than
+    MAX_COMMITS, the most telling are examined first: commits on the symbol in its core
+    files, then any change to its core files, then its other uses, then the rest of the
+    series' files; each tier oldest first.
+    """
     conn = store.conn
     row = conn.execute("SELECT id FROM commits WHERE oid=?", (birth.oid,)).fetchone()
     birth_id = row["id"] if row is not None else 0
     files = series_files(store, birth.oid, email)
+    core = renamed_forward(conn, core)
     lo = birth.committer_time - SIBLING_WINDOW
     hi = birth.committer_time + SIBLING_WINDOW
     sql = ("SELECT id, oid, subject, author_name, author_email, author_time, committer_time,"
@@ -62,22 +71,26 @@ def related(store: Store, birth: CommitRef, email: EmailRef | None, touched: set
         sql += " AND source_id = ?"
         args.append(source_id)
     siblings: list[tuple[int, CommitRef, list[str]]] = []
-    on_symbol: list[tuple[int, CommitRef, list[str]]] = []
-    on_files: list[tuple[int, CommitRef, list[str]]] = []
+    tiers: list[list[tuple[int, CommitRef, list[str]]]] = [[], [], [], []]
     for r in conn.execute(sql + " ORDER BY id", args):
         if " " in r["parents"] or r["oid"] == birth.oid:
             continue
-        shared = sorted(files.intersection(r["files"].split("\n"))) if r["files"] else []
+        changed = set(r["files"].split("\n")) if r["files"] else set()
+        shared = sorted(files & changed)
         ref = CommitRef(r["oid"], r["subject"], f"{r['author_name']} <{r['author_email']}>",
                         r["author_time"], r["committer_time"])
         if email is not None and shared and lo <= r["committer_time"] <= hi:
             siblings.append((r["id"], ref, shared))
-        elif r["id"] > birth_id and r["oid"] in touched:
-            on_symbol.append((r["id"], ref, shared))
-        elif r["id"] > birth_id and shared:
-            on_files.append((r["id"], ref, shared))
-    later = sorted((on_symbol + on_files)[:MAX_COMMITS])
-    truncated = len(on_symbol) + len(on_files) - len(later)
+            continue
+        if r["id"] <= birth_id:
+            continue
+        on_symbol, on_core = r["oid"] in touched, bool(core & changed)
+        tier = 0 if on_symbol and on_core else 1 if on_core else 2 if on_symbol else 3 if shared else -1
+        if tier >= 0:
+            tiers[tier].append((r["id"], ref, shared))
+    ranked = [c for tier in tiers for c in tier]
+    later = sorted(ranked[:MAX_COMMITS], key=lambda t: t[0])
+    truncated = len(ranked) - len(later)
     emails = emails_of(store, [ref.oid for _, ref, _ in siblings + later])
     key = email.series_key if email is not None else None
     sibs = [(birth_id, birth)] + [(i, ref) for i, ref, _ in siblings

@@ -103,7 +103,7 @@ def symbol_origin(store: Store, name: str, path: str | None, source_id: int | No
     events = lf.events
     if not events:
         return Origin(name, "symbol", path, None,
-                      note=f"never existed in the indexed history (no commit added or removed it)")
+                      note="never existed in the indexed history (no commit added or removed it)")
     birth = next((e for e in events if e.kind == BIRTH), None)
     note = None
     if path is not None:
@@ -164,12 +164,14 @@ def tell(store: Store, target: Target, repo: GitRepo | None, source_id: int | No
         return story
     birth = origin.birth.commit
     origin.email = emails_of(store, [birth.oid]).get(birth.oid)
+    core = {p.path for p in origin.birth.places if p.added > p.removed}
+    core.update(f for e in origin.moves for f in e.moved_to)
     if origin.line is not None:
         touched = {c.oid for c in origin.line.chain}
     else:
         start = origin.events.index(origin.birth)
         touched = {e.commit.oid for e in origin.events[start + 1:]}
-    rel = related(store, birth, origin.email, touched, source_id)
+    rel = related(store, birth, origin.email, touched, source_id, core)
     story.series_commits = rel.siblings
     story.followups = rel.groups
     story.followups_truncated = rel.truncated

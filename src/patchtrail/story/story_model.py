@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from patchtrail.link.series_model import Series
-from patchtrail.story.model import CommitRef, Discussion, EmailRef, FollowUpGroup, Origin
+from patchtrail.link.series_model import Revision, Series
+from patchtrail.story.model import (
+    CommitRef,
+    Discussion,
+    EmailRef,
+    FollowUpGroup,
+    Origin,
+)
 
 STORY_SCHEMA = 1
 
@@ -24,10 +30,15 @@ MSGID = "msgid"
 
 @dataclass(slots=True)
 class FollowUp:
-    """Later commits from one series, and that series' revisions when they can be found."""
+    """Later commits from one series, and that series' revisions when they were looked up.
+
+    Only the revision chain (v1..vN, the missing versions): the commits are the group's,
+    and a whole `Series` per follow-up (applied, review) costs too much on a real list.
+    """
 
     group: FollowUpGroup
-    series: Series | None = None
+    revisions: list[Revision] = field(default_factory=list)   # oldest first; empty: not looked up
+    missing_versions: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
