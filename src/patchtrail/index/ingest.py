@@ -35,13 +35,15 @@ from patchtrail.index.rows import (
     parse_raw,
 )
 from patchtrail.index.store import Store, dumps_tips, loads_tips
-from patchtrail.sources.archive import MailSource, open_archive
+from patchtrail.sources.archive import MailRef, MailSource, open_archive, read_mails
+from patchtrail.sources.catfile import close_shared
 from patchtrail.sources.git import GitRepo
 from patchtrail.sources.records import RawMail, SkipLog
 
 BATCH = 500
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K", RawMail, MailRef)  # anything with the `key` of a message in its source
 
 
 def _batch() -> int:
@@ -111,17 +113,19 @@ WINDOW = 256
 
 
 @contextmanager
-def parallel_map(func: Callable[[T], R], jobs: Iterable[T]) -> Iterator[Iterator[R]]:
+def parallel_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 16,
+                 window_size: int = WINDOW) -> Iterator[Iterator[R]]:
     """`map(func, jobs)` in input order, on PATCHTRAIL_JOBS worker processes (fork).
 
     Order matters: the resume cursor stored with a batch is only valid if every message
-    before it is stored too.
+    before it is stored too. `chunksize` jobs go to a worker at a time; at most
+    `window_size` jobs are out (sent, or done and not read back yet).
     """
     workers = _workers()
     if workers <= 1:
         yield map(func, jobs)
         return
-    window = threading.BoundedSemaphore(WINDOW)
+    window = threading.BoundedSemaphore(window_size)
 
     def feed() -> Iterator[T]:
         for job in jobs:
@@ -129,7 +133,7 @@ def parallel_map(func: Callable[[T], R], jobs: Iterable[T]) -> Iterator[Iterator
             yield job
 
     def results(pool: Pool) -> Iterator[R]:
-        for result in pool.imap(func, feed(), chunksize=16):
+        for result in pool.imap(func, feed(), chunksize=chunksize):
             window.release()
             yield result
 
@@ -194,14 +198,55 @@ def index_archive(store: Store, path: str | Path, progress: Progress | None = No
     src = store.source(src_obj.kind, str(src_obj.path), src_obj.name)
     skips = SkipLog()
     progress.start(f"messages of {src_obj.path}", src_obj.estimate(src.cursor))
-    raws = _unseen(store, src.id, src_obj.iter_messages(src.cursor, skips), summary)
-    jobs = ((raw, src_obj.name, src.id) for raw in raws)
-    with parallel_map(parse_raw, jobs) as rows, _fewer_checkpoints(store):
-        _store_rows(store, src.id, rows, summary, progress)
+    refs = src_obj.iter_refs(src.cursor)
+    if refs is None:
+        raws = _unseen(store, src.id, src_obj.iter_messages(src.cursor, skips), summary)
+        jobs = ((raw, src_obj.name, src.id) for raw in raws)
+        with parallel_map(parse_raw, jobs) as rows, _fewer_checkpoints(store):
+            _store_rows(store, src.id, rows, summary, progress)
+    else:
+        # The workers read the messages themselves: this process, which also writes the
+        # index, never touches their bytes.
+        missing: list[MailRef] = []
+        batches = ((batch, src_obj.name, src.id)
+                   for batch in _chunks(_unseen(store, src.id, refs, summary), REF_BATCH))
+        try:
+            with parallel_map(_parse_refs, batches, chunksize=1,
+                              window_size=WINDOW // REF_BATCH) as results, \
+                    _fewer_checkpoints(store):
+                _store_rows(store, src.id, _found(results, missing), summary, progress)
+        finally:
+            close_shared()  # the reader of a run without workers
+        summary.messages_read -= len(missing)
+        src_obj.skip_missing(missing, skips)
     for reason, n in skips.by_reason().items():
         summary.skip(reason, n)
     progress.finish()
     return summary
+
+
+# Messages a worker reads and parses per task when it reads them itself.
+REF_BATCH = 32
+
+
+def _parse_refs(job: tuple[list[MailRef], str, int]) -> tuple[list[MessageRow], list[MailRef]]:
+    """Worker: read a batch of messages and parse them; (rows, refs of missing messages)."""
+    refs, list_name, source_id = job
+    rows: list[MessageRow] = []
+    missing: list[MailRef] = []
+    for ref, raw in zip(refs, read_mails(refs)):
+        if raw is None:
+            missing.append(ref)
+        else:
+            rows.append(parse_raw((raw, list_name, source_id)))
+    return rows, missing
+
+
+def _found(results: Iterable[tuple[list[MessageRow], list[MailRef]]],
+           missing: list[MailRef]) -> Iterator[MessageRow]:
+    for rows, gone in results:
+        missing.extend(gone)
+        yield from rows
 
 
 # WAL pages written between checkpoints during a long index run (SQLite's default is
@@ -221,8 +266,8 @@ def _fewer_checkpoints(store: Store) -> Iterator[None]:
         conn.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
 
 
-def _unseen(store: Store, source_id: int, raws: Iterable[RawMail],
-            summary: RunSummary) -> Iterator[RawMail]:
+def _unseen(store: Store, source_id: int, raws: Iterable[K],
+            summary: RunSummary) -> Iterator[K]:
     """Drop keys already read (Maildir rereads, a restarted mbox), without parsing them.
 
     Runs in the pool's feeder thread, so it reads through a connection of its own: the

@@ -47,11 +47,12 @@ import os
 import re
 import zlib
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from collections.abc import Iterator
 from pathlib import Path
 
 from patchtrail.sources._proc import run_git
-from patchtrail.sources.catfile import SEQUENTIAL_READ, CatFile
+from patchtrail.sources.catfile import SEQUENTIAL_READ, CatFile, read_objects
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import RawMail, SkipLog
 
@@ -92,6 +93,47 @@ class MailSource(ABC):
     def estimate(self, cursor: str | None) -> int | None:
         """How many messages `iter_messages(cursor)` will yield, roughly; None if unknown."""
         return None
+
+    def iter_refs(self, cursor: str | None) -> Iterator[MailRef] | None:
+        """Like `iter_messages`, for sources whose messages other processes can read
+        themselves (`read_mails`): where each message is, not its bytes. None when this
+        kind of source cannot. A message that turns out to be missing is handed to
+        `skip_missing`."""
+        return None
+
+    def skip_missing(self, refs: list[MailRef], skips: SkipLog) -> None:
+        """Record why each of `refs` (which `read_mails` found missing) had no message."""
+        for ref in refs:
+            skips.add(ref.key, "no message blob")
+
+
+@dataclass(slots=True, frozen=True)
+class MailRef:
+    """A message not read yet: `key` and `cursor` as in RawMail, and the object `spec`
+    (`<commit>:m`) in the git repository `repo` that holds it."""
+
+    key: str
+    repo: str
+    spec: str
+    cursor: str | None
+
+
+def read_mails(refs: list[MailRef]) -> list[RawMail | None]:
+    """The messages `refs` name (None for each missing one), read by this process's own
+    `git cat-file` (kept open between calls, see `catfile.read_objects`)."""
+    found: list[RawMail | None] = []
+    start = 0
+    while start < len(refs):
+        repo = refs[start].repo
+        end = start
+        while end < len(refs) and refs[end].repo == repo:
+            end += 1
+        group = refs[start:end]
+        datas = read_objects(repo, [r.spec for r in group], SEQUENTIAL_READ)
+        found.extend(RawMail(r.key, d, r.cursor) if d is not None else None
+                     for r, d in zip(group, datas))
+        start = end
+    return found
 
 
 # -- public-inbox ---------------------------------------------------------------------
@@ -148,30 +190,45 @@ class PublicInboxSource(MailSource):
         return total
 
     def iter_messages(self, cursor: str | None, skips: SkipLog) -> Iterator[RawMail]:
+        for n, epoch, commits, head, tail in self._epochs_to_read(cursor):
+            missing: list[str] = []
+            with CatFile(epoch, SEQUENTIAL_READ) as cat:
+                for spec, data in cat.stream(c + ":m" for c in commits):
+                    commit = spec[:-2]
+                    if data is None:
+                        missing.append(commit)
+                        continue
+                    yield RawMail(f"{n}:{commit}", data, f'{head}"{commit}"{tail}')
+            if missing:
+                self._skip_missing(n, epoch, missing, skips)
+
+    def iter_refs(self, cursor: str | None) -> Iterator[MailRef] | None:
+        for n, epoch, commits, head, tail in self._epochs_to_read(cursor):
+            for c in commits:
+                yield MailRef(f"{n}:{c}", epoch, c + ":m", f'{head}"{c}"{tail}')
+
+    def skip_missing(self, refs: list[MailRef], skips: SkipLog) -> None:
+        for n, epoch in self.epochs:
+            commits = [r.spec[:-2] for r in refs if r.repo == epoch]
+            if commits:
+                self._skip_missing(n, epoch, commits, skips)
+
+    def _epochs_to_read(self, cursor: str | None) -> Iterator[tuple[int, str, list[str], str, str]]:
+        """Per epoch with something new: (number, path, its new commits oldest first, and
+        the two halves of the cursor JSON that a commit id completes)."""
         state = self._load_cursor(cursor)
         for n, epoch in self.epochs:
-            yield from self._epoch(n, epoch, state, skips)
-
-    def _epoch(self, n: int, epoch: str, state: dict[str, str],
-               skips: SkipLog) -> Iterator[RawMail]:
-        rng = self._range(epoch, state.get(str(n)))
-        if rng is None:
-            return
-        out = run_git(epoch, ["rev-list", "--reverse", *rng, "--"])
-        commits = out.stdout.decode("ascii").split()
-        del out
-        missing: list[str] = []
-        ekey = str(n)
-        with CatFile(epoch, SEQUENTIAL_READ) as cat:
-            for spec, data in cat.stream(c + ":m" for c in commits):
-                commit = spec[:-2]
-                state[ekey] = commit
-                if data is None:
-                    missing.append(commit)
-                    continue
-                yield RawMail(f"{n}:{commit}", data, json.dumps(state, sort_keys=True))
-        if missing:
-            self._skip_missing(n, epoch, missing, skips)
+            rng = self._range(epoch, state.get(str(n)))
+            if rng is None:
+                continue
+            out = run_git(epoch, ["rev-list", "--reverse", *rng, "--"])
+            commits = out.stdout.decode("ascii").split()
+            del out
+            ekey = str(n)
+            head, tail = json.dumps({**state, ekey: "@"}, sort_keys=True).split('"@"')
+            if commits:
+                state[ekey] = commits[-1]
+            yield n, epoch, commits, head, tail
 
     @staticmethod
     def _skip_missing(n: int, epoch: str, commits: list[str], skips: SkipLog) -> None:

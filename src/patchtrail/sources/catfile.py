@@ -23,10 +23,13 @@ from types import TracebackType
 from patchtrail.sources._proc import first_error_line, git_cmd, git_env
 from patchtrail.sources.errors import SourceError
 
-__all__ = ["CatFile", "SEQUENTIAL_READ"]
+__all__ = ["CatFile", "SEQUENTIAL_READ", "close_shared", "read_objects"]
 
 _FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
 _DONE = object()
+# Specs written at once by get_many: 64 lines of at most ~110 bytes stay well inside a
+# pipe's 64 KiB buffer.
+_SLICE = 64
 
 # For reading a whole pack once, in order (a mail archive epoch): git's defaults map the
 # pack in 1 GiB windows and keep 96 MiB of delta bases, which on a 100 MiB pack is
@@ -155,6 +158,28 @@ class CatFile:
             raise self._died() from None
         return self._read_answer(proc)
 
+    def get_many(self, specs: Sequence[str]) -> list[bytes | None]:
+        """The contents of several objects (None for each missing one), in order.
+
+        Without a writer thread: the specs go out in slices small enough for the pipe to
+        take whole while git has not answered yet, so writing cannot block on reading.
+        """
+        if self._streaming:
+            raise RuntimeError("CatFile.get_many() called while a stream() is being read")
+        lines = [self._check_spec(spec) for spec in specs]
+        proc = self._start()
+        assert proc.stdin is not None
+        found: list[bytes | None] = []
+        for at in range(0, len(lines), _SLICE):
+            chunk = lines[at:at + _SLICE]
+            try:
+                proc.stdin.write(b"".join(chunk))
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                raise self._died() from None
+            found.extend(self._read_answer(proc) for _ in chunk)
+        return found
+
     def stream(self, specs: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
         """(spec, content or None) for each spec, in order, pipelined through one process."""
         if self._streaming:
@@ -205,3 +230,30 @@ class CatFile:
                 writer.join(timeout=5)  # it may be waiting on the caller's iterable
             else:
                 writer.join()
+
+
+# -- one reader per repository, per process --------------------------------------------
+
+_SHARED: dict[tuple[str, tuple[str, ...]], CatFile] = {}
+
+
+def read_objects(repo: str, specs: Sequence[str], config: Sequence[str] = ()) -> list[bytes | None]:
+    """`CatFile(repo, config).get_many(specs)` on a process kept open between calls.
+
+    For worker processes that each read their own share of one repository's objects:
+    one git process per worker, not one per call. Only the last repository's process is
+    kept (an inbox's epochs are read one after the other); `close_shared()` ends it.
+    """
+    key = (str(repo), tuple(config))
+    cat = _SHARED.get(key)
+    if cat is None:
+        close_shared()
+        cat = _SHARED[key] = CatFile(repo, config)
+    return cat.get_many(specs)
+
+
+def close_shared() -> None:
+    """End the processes `read_objects` keeps."""
+    while _SHARED:
+        _SHARED.popitem()[1].close()
+
