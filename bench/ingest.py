@@ -8,6 +8,8 @@ For the repository, the floor is `git log -p` of the same history into /dev/null
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -16,31 +18,43 @@ from contextlib import suppress
 from pathlib import Path
 
 
-def _tree_rss_kib(root: int) -> int:
-    """Memory of a process and all its descendants (the parse pool, git), in KiB.
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _sample(root: int) -> tuple[int, dict[int, tuple[str, float]]]:
+    """Memory of a process and all its descendants (the parse pool, git), in KiB, and the
+    CPU seconds each of them has used so far, by kind: "main", "workers" or "git".
 
     Proportional set size (Pss): forked workers share the parent's pages copy-on-write,
     and summing their plain RSS would count those pages once per worker.
     """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         pid = int(entry.name)
         children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
         rss[pid] = _pss(entry) or int(fields.get("VmRSS", "0 kB").split()[0])
-    total, todo = 0, [root]
+        ticks = stat[stat.rindex(")") + 2:].split()[11:13]  # utime, stime
+        name = fields.get("Name", "").strip()
+        kind = "main" if pid == root else "git" if name == "git" else "workers"
+        cpu[pid] = (kind, sum(map(int, ticks)) / _TICK)
+    total, todo, tree = 0, [root], {}
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        if pid in cpu:
+            tree[pid] = cpu[pid]
         todo.extend(children.get(pid, []))
-    return total
+    return total, tree
 
 
 def _pss(entry: Path) -> int:
@@ -52,25 +66,35 @@ def _pss(entry: Path) -> int:
     return 0
 
 
-def _run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and the peak resident memory (KiB) of the command's whole process tree.
+def _run(cmd: list[str]) -> tuple[float, int, dict[str, float]]:
+    """Wall seconds, the peak resident memory (KiB) of the command's whole process tree,
+    and its CPU seconds by kind of process (main, workers, git).
 
     Sampled from /proc every 50 ms: ru_maxrss would give the largest single process, but
-    the parser pool and git run beside the main process and all of it counts.
+    the parser pool and git run beside the main process and all of it counts. CPU is each
+    process's last sample, so up to 50 ms of each is missed.
     """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd)
     peak = 0
+    last: dict[int, tuple[str, float]] = {}
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_kib(proc.pid))
+        pss, cpu = _sample(proc.pid)
+        peak = max(peak, pss)
+        last.update(cpu)
         time.sleep(0.05)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)}: exit code {proc.returncode}")
-    return wall, peak
+    by_kind: dict[str, float] = {}
+    for kind, seconds in last.values():
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    return wall, peak, by_kind
 
 
-def blob_floor(epoch: Path) -> float:
+def blob_floor(epoch: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of git reading every object of the epoch once."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     lister = subprocess.Popen(
         ["git", "-C", str(epoch), "rev-list", "--objects", "--no-object-names", "master"],
@@ -83,7 +107,9 @@ def blob_floor(epoch: Path) -> float:
     lister.stdout.close()
     cat.wait()
     lister.wait()
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (used.ru_utime + used.ru_stime)
 
 
 def log_floor(repo: Path) -> tuple[float, int]:
@@ -98,15 +124,16 @@ def log_floor(repo: Path) -> tuple[float, int]:
 def measure(archive: Path, repo: Path | None, db: Path) -> dict[str, float]:
     """Index the archive (and repo) into a fresh `db`; return the figures."""
     figures: dict[str, float] = {}
-    floor = blob_floor(archive)
-    wall, rss = _run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db),
-                      "--archive", str(archive)])
-    figures.update(archive_floor_s=floor, archive_index_s=wall, archive_ratio=wall / floor,
-                   archive_peak_mib=rss / 1024)
+    floor, floor_cpu = blob_floor(archive)
+    wall, rss, cpu = _run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db),
+                           "--archive", str(archive)])
+    figures.update(archive_floor_s=floor, archive_floor_cpu_s=floor_cpu, archive_index_s=wall,
+                   archive_ratio=wall / floor, archive_peak_mib=rss / 1024,
+                   **{f"archive_cpu_{kind}_s": seconds for kind, seconds in cpu.items()})
     if repo:
         floor, rc = log_floor(repo)
-        wall, rss = _run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db),
-                          "--repo", str(repo)])
+        wall, rss, _cpu = _run([sys.executable, "-m", "patchtrail", "index", "-q", "--db",
+                                str(db), "--repo", str(repo)])
         figures.update(repo_floor_s=floor, repo_floor_complete=float(rc == 0), repo_index_s=wall,
                        repo_ratio=wall / floor, repo_peak_mib=rss / 1024)
     return figures
@@ -116,6 +143,9 @@ def report(f: dict[str, float]) -> None:
     print(f"archive: cat-file floor {f['archive_floor_s']:.1f} s; patchtrail index"
           f" {f['archive_index_s']:.1f} s; ratio {f['archive_ratio']:.2f}x (target <= 5x);"
           f" peak memory (Pss) {f['archive_peak_mib']:.0f} MiB (target <= 300 MiB)")
+    kinds = [k for k in ("main", "workers", "git") if f"archive_cpu_{k}_s" in f]
+    print(f"archive CPU seconds: floor {f['archive_floor_cpu_s']:.1f}; patchtrail "
+          + ", ".join(f"{k} {f[f'archive_cpu_{k}_s']:.1f}" for k in kinds))
     if "repo_floor_s" in f:
         note = "" if f["repo_floor_complete"] else " (git log -p stopped early: missing objects)"
         print(f"repository: git log -p floor {f['repo_floor_s']:.1f} s{note}; patchtrail index"

@@ -17,13 +17,17 @@
      work clone whose `b4.midmask` names the server, on a fresh index (process start
      included, like b4);
    - `b4 dig -C -c COMMIT` in the same clone, on a copy of the commit whose message lost
-     its Link trailers (b4 would otherwise fetch the linked thread and answer from it).
-   Accuracy: recall@1 / same thread / wrong / none for each; latency per commit.
+     its Link trailers (b4 would otherwise fetch the linked thread and answer from it);
+   and, last, every sampled commit in one `patchtrail dig --remote` process.
+   Accuracy: recall@1 / same thread / wrong / none for each; latency per commit. Both
+   command lines run with their bytecode cached (PYTHONPYCACHEPREFIX in the work dir), as
+   installed packages have it, whatever PYTHONDONTWRITEBYTECODE says.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -153,6 +157,16 @@ def blind_copy(clone: Path, oid: str) -> str:
     return proc.stdout.strip()
 
 
+def cli_env(work: Path) -> dict[str, str]:
+    """The environment both command lines run in: patchtrail from this checkout, and
+    bytecode cached (in work/) as an installed package has it, for both tools."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")])
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
+
+
 def fresh_db(template: Path, work: Path) -> Path:
     cold = work / "cold.db"
     for suffix in ("", "-wal", "-shm"):
@@ -208,8 +222,9 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
         requests: list[int] = []
         b4_misses: list[tuple[str, str, str]] = []
         kib: list[float] = []
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")]))
+        env = cli_env(work)
+        for cmd in ([sys.executable, "-m", "patchtrail", "--version"], ["b4", "--version"]):
+            subprocess.run(cmd, env=env, capture_output=True, check=False)  # compile once
         for i, (c, label, kind) in enumerate(sample):
             t0 = time.perf_counter()
             r = dig_commit(local, c, ignore_links=True)
@@ -233,7 +248,6 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
             secs = time.perf_counter() - t0
             got = None
             if proc.returncode in (0, 1) and proc.stdout.strip():
-                import json
                 got = json.loads(proc.stdout.splitlines()[0])["message_id"]
             elif proc.returncode not in (0, 1):
                 print(f"  patchtrail failed on {c.oid[:12]}: {proc.stderr.strip()[:200]}")
@@ -241,7 +255,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
             if not args.no_b4:
                 blind = blind_copy(clone, c.oid)
                 t0 = time.perf_counter()
-                proc = subprocess.run(["b4", "dig", "-C", "-c", blind], cwd=clone,
+                proc = subprocess.run(["b4", "dig", "-C", "-c", blind], cwd=clone, env=env,
                                       capture_output=True, text=True, check=False)
                 secs = time.perf_counter() - t0
                 got = b4_answer(proc.stdout) if proc.returncode == 0 else None
@@ -250,6 +264,16 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
                     b4_misses.append((c.oid[:12], _verdict(conn, got, label), why_b4_missed(conn, c, label)))
             if (i + 1) % 10 == 0:
                 print(f"  {i + 1}/{len(sample)}", flush=True)
+        # One process for every sampled commit, as `patchtrail dig --remote A..B` runs.
+        cold = fresh_db(template, work)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "patchtrail", "dig", "--db", str(cold), "--remote", "--no-cache",
+             "--ignore-links", "--format", "jsonl", *[c.oid for c, _, _ in sample]],
+            cwd=clone, env=env, capture_output=True, text=True, check=False)
+        batch_s = time.perf_counter() - t0
+        batch_same = sum(json.loads(line)["message_id"] == runners["remote"].answers[json.loads(line)["commit"]]
+                         for line in proc.stdout.splitlines())
         startup = {
             "patchtrail": _median_wall([sys.executable, "-m", "patchtrail", "--version"], env),
             "b4": _median_wall(["b4", "--version"], env) if not args.no_b4 else None,
@@ -259,7 +283,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
         local.close()
         return {"n": len(sample), "kinds": kinds, "runners": runners, "requests": requests,
                 "kib": kib, "startup": startup, "agree": agree, "b4": not args.no_b4,
-                "b4_misses": b4_misses}
+                "b4_misses": b4_misses, "batch_s": batch_s, "batch_same": batch_same}
     finally:
         httpd.terminate()
         httpd.wait(10)
@@ -315,6 +339,8 @@ def report(f: dict) -> None:
               "remote-cli": "patchtrail dig --remote (CLI)", "b4": "b4 dig (CLI)"}
     for name in names:
         print(f"  {labels[name]:<34} {_ms(f['runners'][name].seconds)}")
+    print(f"  patchtrail dig --remote, all {n} in one process   {f['batch_s'] / n * 1000:7.0f} ms per commit"
+          f" ({f['batch_s']:.1f} s; same answers as in process: {f['batch_same']}/{n})")
     st = f["startup"]
     print(f"  process start alone: patchtrail {st['patchtrail'] * 1000:.0f} ms"
           + (f", b4 {st['b4'] * 1000:.0f} ms" if st["b4"] is not None else ""))

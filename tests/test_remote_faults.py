@@ -12,6 +12,7 @@ truncates the second (`half`). The real public-inbox-httpd is in test_remote_htt
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import socket
 import sqlite3
@@ -250,3 +251,11 @@ def test_client_errors_name_the_url(faulty: Faulty) -> None:
             client.search(phrase("s", "x"))
     with pytest.raises(ValueError):
         PublicInboxClient.open(f"{faulty.base}/ok/").search("  ")
+
+
+def test_remote_outside_a_repository_leaves_no_index_behind(faulty: Faulty, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PATCHTRAIL_DB"}
+    proc = subprocess.run([sys.executable, "-m", "patchtrail", "dig", "--remote", f"{faulty.base}/ok/", "HEAD"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, check=False)
+    _one_line(proc, "not a git repository")
+    assert not list(tmp_path.iterdir())

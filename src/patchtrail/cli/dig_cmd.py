@@ -7,11 +7,16 @@ from pathlib import Path
 
 import click
 
-from patchtrail.cli.common import db_option, open_store, stderr_console, stdout_console
-from patchtrail.cli.remote_opts import remote_options, remote_session, split_remote_option
+from patchtrail.cli.common import db_option, stderr_console, stdout_console
+from patchtrail.cli.remote_opts import (
+    open_store_for,
+    remote_options,
+    remote_session,
+    split_remote_option,
+)
 from patchtrail.link.commits import expand_revisions, load_commits
 from patchtrail.link.dig import dig as run_dig
-from patchtrail.link.remote import attach_repository, ensure_for_commits
+from patchtrail.link.remote import ensure_for_commits
 from patchtrail.report.dig import write_json, write_jsonl, write_text
 from patchtrail.report.progress import RichProgress
 
@@ -34,10 +39,8 @@ def dig(db: Path | None, ignore_links: bool, fmt: str, remote: str | None, no_ca
     Exit status: 0 when at least one email was found, 1 when none was, 2 on bad input.
     """
     remote, revs = split_remote_option(remote, revs)
-    store = open_store(db, create=remote is not None)
+    store = open_store_for(db, remote)
     with store:
-        if remote is not None:
-            attach_repository(store, Path.cwd())
         oids = expand_revisions(store, list(revs))
         commits = load_commits(store, oids)
         with remote_session(store, remote, no_cache, timeout) as client:

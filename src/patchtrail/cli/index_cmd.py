@@ -36,7 +36,8 @@ def index(db: Path | None, repos: tuple[Path, ...], refs: tuple[str, ...],
             if not known:
                 raise click.UsageError("nothing to index: give --repo and/or --archive")
             repos = tuple(Path(s.path) for s in known if s.kind == "git")
-            archives = tuple(Path(s.path) for s in known if s.kind != "git")
+            # Remote sources are refreshed by the questions that fetch them, not here.
+            archives = tuple(Path(s.path) for s in known if s.kind not in ("git", "remote"))
         for repo in repos:
             total.add(index_repo(store, repo, refs or ("HEAD",), progress))
         for archive in archives:

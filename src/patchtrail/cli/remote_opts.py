@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import click
 
-from patchtrail.cli.common import stderr_console
+from patchtrail.cli.common import open_store, repo_db_default, stderr_console
 from patchtrail.index.store import Store
-from patchtrail.link.remote import open_client, remote_url_for
+from patchtrail.link.remote import attach_repository, open_client, remote_url_for
+from patchtrail.sources.git import GitRepo
 from patchtrail.sources.remote import PublicInboxClient
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -48,6 +50,25 @@ def split_remote_option(remote: str | None, args: tuple[str, ...],
     if not args:
         raise click.UsageError(f"Missing argument '{what}'.")
     return remote, args
+
+
+def open_store_for(db: Path | None, remote: str | None) -> Store:
+    """The index a question-answering command opens. With --remote it is created when
+    missing (in a git repository: checked first, so no stray file is left elsewhere), and
+    the current repository becomes its git source if it has none, so that a fresh clone
+    needs no `patchtrail index` first."""
+    if remote is None:
+        return open_store(db)
+    path = db or repo_db_default(None)
+    if not path.exists():
+        GitRepo(Path.cwd())  # "<cwd>: not a git repository", before any file is made
+    store = open_store(path, create=True)
+    try:
+        attach_repository(store, Path.cwd())
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 @contextmanager

@@ -8,7 +8,9 @@ builds (commit rows already present are skipped, message keys are deduplicated).
 
 Parsing runs in a process pool (it is CPU-bound pure Python); SQLite writes stay in this
 process, so there is one writer and ordering is preserved (`imap` keeps input order, which
-is what makes the resume cursor valid).
+is what makes the resume cursor valid). Public-inbox messages are read by the workers too,
+each with its own `git cat-file`: this process, the one part that cannot run in parallel,
+never handles message bytes.
 """
 
 from __future__ import annotations

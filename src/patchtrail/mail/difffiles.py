@@ -50,36 +50,44 @@ def file_diffs(diff: str) -> list[FileDiff]:
     fresh = False  # a git section whose ---/+++ and hunks have not been seen yet
     before = after = 0
     in_hunk = uncounted = False
-    last_context = ""  # nearest non-blank context line above the current position
+    # The nearest non-blank context line above the current position, as written (folded
+    # only if it becomes an anchor: most never do).
+    last = ""
     after_change = False  # a change run is open: the next non-blank context closes it
+    added: list[str] = []
+    removed: list[str] = []
+    anchors: list[str] = []
     lines = diff.split("\n")
     i = 0
     while i < len(lines):
         line = lines[i]
-        if in_hunk and current is not None:
+        if in_hunk:
             c = line[:1]
             if uncounted and (line in ("-- ", "--") or c not in (" ", "+", "-", "\\")):
                 in_hunk = False
                 continue
-            if c == " " or not c:
+            if c == "+":
+                if not after_change:
+                    if last:
+                        anchors.append(" ".join(last[1:].split()))
+                    after_change = True
+                after -= 1
+                added.append(" ".join(line[1:].split()))
+            elif c == "-":
+                if not after_change:
+                    if last:
+                        anchors.append(" ".join(last[1:].split()))
+                    after_change = True
+                before -= 1
+                removed.append(" ".join(line[1:].split()))
+            elif c == " " or not c:
                 before -= 1
                 after -= 1
-                text = fold(line[1:])
-                if text:
+                if c and not line.isspace():
                     if after_change:
-                        current.anchors.append(text)
+                        anchors.append(" ".join(line[1:].split()))
                         after_change = False
-                    last_context = text
-            elif c in "-+":
-                if not after_change and last_context:
-                    current.anchors.append(last_context)
-                after_change = True
-                if c == "-":
-                    before -= 1
-                    current.removed.append(fold(line[1:]))
-                else:
-                    after -= 1
-                    current.added.append(fold(line[1:]))
+                    last = line
             elif c != "\\":
                 in_hunk = False
                 continue
@@ -108,7 +116,8 @@ def file_diffs(diff: str) -> list[FileDiff]:
             fresh = False
             m = _HUNK.match(line)
             in_hunk = True
-            last_context, after_change = "", False
+            last, after_change = "", False
+            added, removed, anchors = current.added, current.removed, current.anchors
             heading = fold(line[m.end():]) if m is not None else ""
             if heading:
                 current.anchors.append("@@ " + heading)

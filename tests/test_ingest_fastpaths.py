@@ -1,0 +1,166 @@
+"""The fast paths of `patchtrail index` give what the plain ones give.
+
+Workers reading public-inbox blobs themselves, cat-file reads without a writer thread,
+hunk runs hashed in one go by patch_id, the header and date shortcuts: each one is checked
+against the slow path it replaces, or against git itself, on real repositories.
+"""
+
+from __future__ import annotations
+
+import calendar
+import sqlite3
+from email.utils import parsedate_tz
+from pathlib import Path
+
+import pytest
+
+from patchtrail.index.ingest import index_archive
+from patchtrail.index.store import Store
+from patchtrail.mail.diff import patch_id, split_body
+from patchtrail.mail.headers import parse_date, wanted_headers
+from patchtrail.sources.archive import open_archive, read_mails
+from patchtrail.sources.catfile import CatFile, close_shared, read_objects
+from patchtrail.sources.records import SkipLog
+from test_mail_patchid import git, git_patch_id, repo  # noqa: F401 - the fixture is used
+from test_sources_archive import epoch_append, msg
+from test_sources_catfile import blobs  # noqa: F401 - the fixture is used
+
+
+def _inbox(tmp_path: Path) -> Path:
+    """A v2 inbox whose second epoch holds a deletion and a commit without a message."""
+    inbox = tmp_path / "ltp"
+    (inbox / "git").mkdir(parents=True)
+    epoch_append(inbox / "git" / "0.git", [("m", msg(i)) for i in range(40)])
+    epoch_append(inbox / "git" / "1.git",
+                 [("m", msg(40)), ("d", msg(1)), ("x", b"junk")] + [("m", msg(i)) for i in range(41, 80)])
+    return inbox
+
+
+def test_refs_read_by_workers_equal_iter_messages(tmp_path: Path) -> None:
+    src = open_archive(_inbox(tmp_path))
+    skips = SkipLog()
+    mails = list(src.iter_messages(None, skips))
+    refs = list(src.iter_refs(None))
+    try:
+        read = read_mails(refs)
+    finally:
+        close_shared()
+    assert [(m.key, m.data, m.cursor) for m in mails] == [
+        (r.key, r.data, r.cursor) for r in read if r is not None]
+    missing = [ref for ref, r in zip(refs, read) if r is None]
+    ref_skips = SkipLog()
+    src.skip_missing(missing, ref_skips)
+    assert sorted((s.where, s.reason) for s in ref_skips.items) == sorted(
+        (s.where, s.reason) for s in skips.items)
+    # Resuming from a message's cursor lists exactly what came after it.
+    keys = [r.key for r in refs]
+    for mail in (mails[0], mails[39], mails[40], mails[41], mails[-1]):
+        after = keys[keys.index(mail.key) + 1:]
+        assert [r.key for r in src.iter_refs(mail.cursor)] == after
+
+
+def _rows(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(messages)") if r[1] != "id"]
+    return sorted(conn.execute(f"SELECT {','.join(cols)} FROM messages"))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_index_with_worker_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    inbox = _inbox(tmp_path)
+    monkeypatch.setenv("PATCHTRAIL_JOBS", jobs)
+    with Store.open(tmp_path / "refs.db") as store:
+        summary = index_archive(store, inbox)
+    assert summary.messages_read == 80 and summary.messages_stored == 80
+    assert summary.skipped == {"deleted": 1, "no message blob": 1}
+    # The same archive read by this process and handed over whole (the mbox path).
+    mbox = tmp_path / "ltp.mbox"
+    mbox.write_bytes(b"".join(b"From x Mon Jan  1 00:00:00 2024\n" + msg(i) + b"\n\n"
+                              for i in range(80)))
+    with Store.open(tmp_path / "mbox.db") as store:
+        index_archive(store, mbox)
+    strip = lambda rows: [r[:2] + r[4:] for r in rows]  # noqa: E731 - source_id, key differ
+    assert strip(_rows(tmp_path / "refs.db")) == strip(_rows(tmp_path / "mbox.db"))
+
+
+def test_get_many_in_order_with_missing_and_big_objects(blobs) -> None:  # noqa: F811
+    path, oids = blobs
+    specs = []
+    for i, oid in enumerate(oids):
+        specs.append(oid)
+        if i % 40 == 0:
+            specs.append("f" * 40)
+    want = [oids.get(s) for s in specs]
+    with CatFile(path) as cat:
+        assert cat.get_many(specs) == want
+        assert cat.get_many([]) == []
+        assert cat.get(specs[0]) == want[0]  # the process is still in step
+    try:
+        assert read_objects(str(path), specs[:100]) == want[:100]
+        assert read_objects(str(path), specs[100:]) == want[100:]  # the same process again
+    finally:
+        close_shared()
+
+
+# -- patch-id: runs of hunk lines hashed in one go must not change git's answer ------------
+
+
+def _variants(diff: str) -> list[str]:
+    lines = diff.split("\n")
+    out = [diff,
+           diff.replace("\n ", "\n", 2),  # a mailer dropped the space of blank context lines
+           diff.replace("\n-", "\n\\ No newline at end of file\n-", 1),
+           diff + "-- \n2.39.5\n",  # a signature after the last hunk
+           diff.rstrip("\n"),
+           "\n".join(lines[: len(lines) * 2 // 3]) + "\n",  # cut inside a hunk
+           diff.replace("@@ -1,", "@@ -1,1", 1),  # counts larger than the hunk
+           diff.replace("@@ -1,", "@@ -,", 1)]  # a header git reads its own way
+    return out
+
+
+def test_patch_id_fast_runs_match_git(repo) -> None:  # noqa: F811
+    r, commits = repo
+    for oid in commits[1:]:
+        shown = git(r, "show", "--format=", oid).decode()
+        for variant in _variants(shown):
+            assert patch_id(variant) == git_patch_id(r, variant.encode()), (oid, variant)
+
+
+# -- headers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "Tue, 4 Jun 2019 10:22:33 +0200", "4 Jun 2019 10:22:33 -0730", "Mon, 01 Jan 2024 00:00:00 -0000",
+    "Wed, 31 Dec 2025 23:59:59 +1400 (CEST)", "Fri, 29 Feb 2008 12:00:00 +0099",
+    "Thu, 1 Jan 1970 00:00:00 +0000 (GMT Standard Time)",
+    # not the common form: read by email.utils as before
+    "Tue,  4 Jun 2019 10:22:33 +0200", "4 June 2019 10:22 +0200", "Tue, 4 Jun 19 10:22:33 GMT",
+    "2019-06-04 10:22:33", "", "Tue, 4 Jun 2019 10:22:33 CEST",
+])
+def test_parse_date_same_as_email_utils(value: str) -> None:
+    parts = parsedate_tz(value)
+    if parts is None:
+        assert parse_date(value) == (None, None)
+        return
+    offset = parts[9] or 0
+    stamp = calendar.timegm((*parts[:6], 0, 1, 0)) - offset
+    minutes = abs(offset) // 60
+    zone = f"{'-' if offset < 0 else '+'}{minutes // 60:02d}{minutes % 60:02d}"
+    assert parse_date(value) == (stamp, zone)
+
+
+def test_wanted_headers_any_case_values_as_written() -> None:
+    block = (b"Received: from x\n\tby y\nSUBJECT: [PATCH] Mixed Case\nmessage-ID:  <a@B>\n"
+             b"From : Ann <ann@x>\nX-Subject: no\nReferences: <1@x>\n <2@x>\nreferences: <3@x>\n")
+    found = wanted_headers(block)
+    assert found == {"subject": [b"[PATCH] Mixed Case"], "message-id": [b"<a@B>"],
+                     "from": [b"Ann <ann@x>"], "references": [b"<1@x>\n <2@x>", b"<3@x>"]}
+
+
+def test_split_body_finds_the_first_diff_line() -> None:
+    body = ("Fix.\n\nSee --- a/x in the text; Index: y too.\n---\n a | 1 +\n\n"
+            "Index: a\n===\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-x\n+y\n")
+    message, notes, diff = split_body(body)
+    assert message == "Fix.\n\nSee --- a/x in the text; Index: y too."
+    assert notes == " a | 1 +"
+    assert diff.startswith("Index: a\n") and diff.endswith("+y\n")
