@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from patchtrail.corpus.demo import (
     FOLLOWUP_APPLIED,
     SERIES_APPLIED,
-    DemoCorpus,
-    build_demo,
 )
 from patchtrail.corpus.gitwrite import git
-from patchtrail.index.ingest import index_archive, index_repo
 from patchtrail.index.store import Store
 from patchtrail.sources.git import GitRepo
 from patchtrail.story.model import MOVE, RENAME, OriginStory
@@ -24,14 +20,9 @@ from patchtrail.story.origin import parse_target, tell
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoCorpus, Path]:
-    corpus = build_demo(tmp_path_factory.mktemp("demo"))
-    db = corpus.repo.parent / "patchtrail.db"
-    with Store.open(db) as store:
-        index_repo(store, corpus.repo, ("master",))
-        index_archive(store, corpus.archive)
-    return corpus, db
-
+def demo(demo_indexed):
+    """The shared demo index (tests/conftest.py)."""
+    return demo_indexed
 
 def _story(demo, target: str, path: str | None = None) -> OriginStory:
     corpus, db = demo

@@ -4,8 +4,6 @@ series the corpus posted, all chained blind (links and change-ids hidden)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,8 +12,6 @@ import pytest
 from patchtrail.corpus.demo import (
     FOLLOWUP_APPLIED,
     SERIES_APPLIED,
-    DemoCorpus,
-    build_demo,
 )
 from patchtrail.index.store import Store
 from patchtrail.link.series import build_series
@@ -23,16 +19,9 @@ from patchtrail.link.series_model import Series
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoCorpus, Path]:
-    root = tmp_path_factory.mktemp("series-demo")
-    corpus = build_demo(root)
-    db = root / "x.db"
-    proc = subprocess.run([sys.executable, "-m", "patchtrail", "index", "--db", str(db), "--repo",
-                           str(corpus.repo), "--archive", str(corpus.archive), "-q"],
-                          capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return corpus, db
-
+def demo(demo_indexed):
+    """The shared demo index (tests/conftest.py)."""
+    return demo_indexed
 
 def series_of(db: Path, target: str) -> Series:
     with Store.open(db, create=False) as store:

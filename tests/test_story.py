@@ -15,8 +15,6 @@ import pytest
 from patchtrail.corpus.demo import (
     FOLLOWUP_APPLIED,
     SERIES_APPLIED,
-    DemoCorpus,
-    build_demo,
 )
 from patchtrail.index.store import Store
 from patchtrail.report.story_html import render as render_html
@@ -31,16 +29,9 @@ WHY = "Why are we using preemption timer on x86?"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoCorpus, Path]:
-    root = tmp_path_factory.mktemp("story-demo")
-    corpus = build_demo(root)
-    db = root / "x.db"
-    proc = subprocess.run([sys.executable, "-m", "patchtrail", "index", "--db", str(db), "--repo",
-                           str(corpus.repo), "--archive", str(corpus.archive), "-q"],
-                          capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return corpus, db
-
+def demo(demo_indexed):
+    """The shared demo index (tests/conftest.py)."""
+    return demo_indexed
 
 def story_of(db: Path, target: str) -> Story:
     with Store.open(db, create=False) as store:

@@ -14,7 +14,7 @@ from patchtrail.sources.git import GitRepo
 from patchtrail.story.origin import TargetError, parse_target, tell
 
 
-def _repository(store: Store, repo: Path | None, need_repo: bool) -> tuple[GitRepo | None, int | None]:
+def repository_for(store: Store, repo: Path | None, need_repo: bool) -> tuple[GitRepo | None, int | None]:
     """The indexed repository the query is about, and its source id (None: all of them)."""
     sources = store.sources("git")
     if repo is not None:
@@ -62,7 +62,7 @@ def origin(db: Path | None, repo: Path | None, path: str | None, fmt: str, targe
     parsed.path = path if parsed.symbol is not None else parsed.path
     store = open_store(db, repo)
     with store:
-        git_repo, source_id = _repository(store, repo, need_repo=parsed.symbol is None)
+        git_repo, source_id = repository_for(store, repo, need_repo=parsed.symbol is None)
         try:
             story = tell(store, parsed, git_repo, source_id)
         except TargetError as exc:

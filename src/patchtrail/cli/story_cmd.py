@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from patchtrail.cli.common import db_option, open_store, stdout_console
-from patchtrail.cli.origin_cmd import _repository
+from patchtrail.cli.origin_cmd import repository_for
 from patchtrail.link.series import SeriesError
 from patchtrail.report.story_html import write_html
 from patchtrail.report.story_json import write_json
@@ -62,7 +62,7 @@ def story(db: Path | None, repo: Path | None, ignore_links: bool, fmt: str, outp
     with store:
         try:
             kind = classify(store, target.strip())
-            git_repo, source_id = _repository(store, repo, need_repo=kind == LINE)
+            git_repo, source_id = repository_for(store, repo, need_repo=kind == LINE)
             result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links)
         except (TargetError, SeriesError) as exc:
             raise click.ClickException(str(exc)) from None

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from patchtrail.index.ingest import Progress, RunSummary, index_archive
 from patchtrail.index.store import Store
-from patchtrail.link.candidates import _COMMON, WINDOW_AFTER, WINDOW_BEFORE
+from patchtrail.link.candidates import COMMON_WORDS, WINDOW_AFTER, WINDOW_BEFORE
 from patchtrail.link.dig import dig_commit, link_ids
 from patchtrail.link.model import CommitInfo, DigResult
 from patchtrail.mail.headers import (
@@ -271,7 +271,7 @@ def subject_words(commit: CommitInfo) -> list[str]:
     """The commit subject's telling words, rarest first (as far as one can tell alone):
     identifiers (`dup06`, `start_sw_tscdeadline`) before words, longer before shorter."""
     words = [w for w in _WORD.findall(commit.subject.lower())
-             if w not in _COMMON and w not in _PATCH_WORDS]
+             if w not in COMMON_WORDS and w not in _PATCH_WORDS]
     return sorted(dict.fromkeys(words), key=lambda w: (not _is_identifier(w), -len(w)))
 
 

@@ -96,14 +96,14 @@ def file_diffs(diff: str) -> list[FileDiff]:
             i += 1
             continue
         if line.startswith("diff --git "):
-            old, new = _git_line_paths(line[11:])
+            old, new = git_line_paths(line[11:])
             current = FileDiff(old, new, git=True)
             files.append(current)
             fresh = True
         elif line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
             git = current is not None and current.git and fresh
-            old = _header_path(line[4:], git)
-            new = _header_path(lines[i + 1][4:], git)
+            old = header_path(line[4:], git)
+            new = header_path(lines[i + 1][4:], git)
             if git and current is not None:
                 current.old_path, current.new_path = old, new
             else:
@@ -134,9 +134,9 @@ def file_diffs(diff: str) -> list[FileDiff]:
 
 def _git_extended_header(current: FileDiff, line: str) -> None:
     if line.startswith(("rename from ", "copy from ")):
-        current.old_path = _unquote(line.split(" ", 2)[2])
+        current.old_path = unquote_path(line.split(" ", 2)[2])
     elif line.startswith(("rename to ", "copy to ")):
-        current.new_path = _unquote(line.split(" ", 2)[2])
+        current.new_path = unquote_path(line.split(" ", 2)[2])
     elif line.startswith("new file mode "):
         current.old_path = None
     elif line.startswith("deleted file mode "):
@@ -180,7 +180,7 @@ def _strip_prefix(path: str, git: bool) -> str:
     return rest if sep and rest else path
 
 
-def _header_path(text: str, git: bool) -> str | None:
+def header_path(text: str, git: bool) -> str | None:
     """The path of a `---`/`+++` line, without timestamp; None for /dev/null."""
     if text.startswith('"'):
         path, _ = _read_quoted(text)
@@ -193,7 +193,7 @@ def _header_path(text: str, git: bool) -> str | None:
     return _strip_prefix(path, git)
 
 
-def _git_line_paths(rest: str) -> tuple[str, str]:
+def git_line_paths(rest: str) -> tuple[str, str]:
     """Both paths of `diff --git a/X b/Y`, which is ambiguous when names contain spaces."""
     if rest.startswith('"'):
         old, tail = _read_quoted(rest)
@@ -216,7 +216,7 @@ def _git_line_paths(rest: str) -> tuple[str, str]:
     return _strip_prefix(rest[:split], True), _strip_prefix(rest[split + 1:], True)
 
 
-def _unquote(text: str) -> str:
+def unquote_path(text: str) -> str:
     return _read_quoted(text)[0] if text.startswith('"') else text
 
 

@@ -26,7 +26,7 @@ from collections import Counter
 from itertools import chain
 from typing import NamedTuple
 
-from patchtrail.mail.difffiles import _git_line_paths, _header_path, _unquote
+from patchtrail.mail.difffiles import git_line_paths, header_path, unquote_path
 
 MIN_LEN = 3
 MAX_LEN = 80
@@ -84,20 +84,20 @@ def _text(b: bytes) -> str:
 
 def _file_idents(section: bytes, out: DiffIdents) -> None:
     lines = section.split(b"\n")
-    old, new = _git_line_paths(_text(lines[0]))
+    old, new = git_line_paths(_text(lines[0]))
     rename_from: str | None = None
     rename_to: str | None = None
     i = 1
     while i < len(lines) and not lines[i].startswith(b"@@ "):
         line = lines[i]
         if line.startswith(b"rename from "):
-            rename_from = _unquote(_text(line[12:]))
+            rename_from = unquote_path(_text(line[12:]))
         elif line.startswith(b"rename to "):
-            rename_to = _unquote(_text(line[10:]))
+            rename_to = unquote_path(_text(line[10:]))
         elif line.startswith(b"--- "):
-            old = _header_path(_text(line[4:]), True)  # type: ignore[assignment]
+            old = header_path(_text(line[4:]), True)  # type: ignore[assignment]
         elif line.startswith(b"+++ "):
-            new = _header_path(_text(line[4:]), True)  # type: ignore[assignment]
+            new = header_path(_text(line[4:]), True)  # type: ignore[assignment]
         elif line.startswith(b"deleted file mode "):
             new = None  # type: ignore[assignment]
         elif line.startswith((b"Binary files ", b"GIT binary patch")):

@@ -57,14 +57,14 @@ def line_dict(lo: LineOrigin | None) -> dict[str, object] | None:
             "chain": [commit_dict(c) for c in lo.chain]}
 
 
-def _followup_dict(g: FollowUpGroup) -> dict[str, object]:
+def followup_dict(g: FollowUpGroup) -> dict[str, object]:
     def one(c: FollowUpCommit) -> dict[str, object]:
         return {"commit": commit_dict(c.commit), "email": email_dict(c.email),
                 "touches_symbol": c.touches_symbol, "files": c.files}
     return {"key": g.key, "title": g.title, "url": g.url, "commits": [one(c) for c in g.commits]}
 
 
-def _discussion_dict(d: Discussion) -> dict[str, object]:
+def discussion_dict(d: Discussion) -> dict[str, object]:
     return {"thread": d.root_key, "subject": d.subject, "list": d.list, "url": d.url,
             "date": iso(d.date), "author": d.author, "messages": d.messages, "matched": d.matched}
 
@@ -91,9 +91,9 @@ def story_dict(s: OriginStory) -> dict[str, object]:
         "line": line_dict(o.line),
         "email": email_dict(o.email),
         "series": series,
-        "followups": [_followup_dict(g) for g in s.followups],
+        "followups": [followup_dict(g) for g in s.followups],
         "followups_truncated": s.followups_truncated,
-        "discussions": [_discussion_dict(d) for d in s.discussions],
+        "discussions": [discussion_dict(d) for d in s.discussions],
         "discussions_truncated": s.discussions_truncated,
         "note": o.note,
     }
@@ -104,12 +104,12 @@ def write_json(s: OriginStory, out: IO[str]) -> None:
     out.write("\n")
 
 
-def _out(console: Console, text: Text) -> None:
+def print_line(console: Console, text: Text) -> None:
     """One line, never wrapped by rich: subjects and URLs stay whole and copyable."""
     console.print(text, soft_wrap=True)
 
 
-def _commit_line(c: CommitRef, indent: str = "    ", extra: str = "") -> Text:
+def commit_line(c: CommitRef, indent: str = "    ", extra: str = "") -> Text:
     line = Text(indent)
     line.append(c.oid[:12], "yellow")
     line.append(f" {day(c.committer_time)} ")
@@ -119,66 +119,66 @@ def _commit_line(c: CommitRef, indent: str = "    ", extra: str = "") -> Text:
     return line
 
 
-def _event_line(e: IdentEvent) -> Text:
+def event_line(e: IdentEvent) -> Text:
     if e.moved_from or e.moved_to:
         where = f"{', '.join(e.moved_from)} → {', '.join(e.moved_to)}"
     else:
         where = ", ".join(f"{p.path} +{p.added}/-{p.removed}" for p in e.places)
-    line = _commit_line(e.commit, "    ", "")
+    line = commit_line(e.commit, "    ", "")
     line.append(f"  [{e.kind}] {where}", "cyan")
     return line
 
 
 def _print_email(console: Console, m: EmailRef | None, s: OriginStory) -> None:
     if m is None:
-        _out(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
+        print_line(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
         return
-    _out(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
-    _out(console, Text(f"    {m.url}"))
-    _out(console, Text.assemble("  series: ", (m.series_title, "bold"),
+    print_line(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
+    print_line(console, Text(f"    {m.url}"))
+    print_line(console, Text.assemble("  series: ", (m.series_title, "bold"),
                                 f"  ({len(s.series_commits)} commit(s))"))
-    _out(console, Text(f"    {m.series_url}"))
+    print_line(console, Text(f"    {m.series_url}"))
     for c in s.series_commits:
-        _out(console, _commit_line(c, "    "))
+        print_line(console, commit_line(c, "    "))
 
 
 def write_text(s: OriginStory, console: Console) -> None:
     o = s.origin
     if o.birth is None:
-        _out(console, Text.assemble((o.query, "bold"), ": ", o.note or "not found"))
+        print_line(console, Text.assemble((o.query, "bold"), ": ", o.note or "not found"))
         for e in o.events[:TEXT_EVENTS]:
-            _out(console, _event_line(e))
+            print_line(console, event_line(e))
         return
     b = o.birth
     head = Text.assemble((o.query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"), " ",
                          b.commit.subject)
-    _out(console, head)
-    _out(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
+    print_line(console, head)
+    print_line(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
     if o.line is not None:
         lo = o.line
-        _out(console, Text(f"  line: {lo.content.strip()}"))
-        _out(console, Text(f"  at {lo.origin_path}:{lo.origin_line} in that commit"))
+        print_line(console, Text(f"  line: {lo.content.strip()}"))
+        print_line(console, Text(f"  at {lo.origin_path}:{lo.origin_line} in that commit"))
         for c in lo.skipped:
-            _out(console, _commit_line(c, "    ", "looked through (whitespace/reflow)"))
+            print_line(console, commit_line(c, "    ", "looked through (whitespace/reflow)"))
         if lo.chain:
-            _out(console, Text(f"  touched since by {len(lo.chain)} commit(s):"))
+            print_line(console, Text(f"  touched since by {len(lo.chain)} commit(s):"))
             for c in lo.chain[:TEXT_COMMITS]:
-                _out(console, _commit_line(c, "    "))
+                print_line(console, commit_line(c, "    "))
     else:
         for p in b.places:
             if p.added > p.removed:
-                _out(console, Text(f"  at {p.path}:{p.line}"))
+                print_line(console, Text(f"  at {p.path}:{p.line}"))
     if o.note:
-        _out(console, Text(f"  note: {o.note}", "dim"))
+        print_line(console, Text(f"  note: {o.note}", "dim"))
     _print_email(console, o.email, s)
     marks = o.moves + o.rebirths + o.deletions
     if marks:
-        _out(console, Text("  since then:"))
+        print_line(console, Text("  since then:"))
         for e in sorted(marks, key=lambda e: o.events.index(e))[:TEXT_EVENTS]:
-            _out(console, _event_line(e))
+            print_line(console, event_line(e))
     if o.kind == "symbol":
         state = "still present" if o.alive else "no longer present"
-        _out(console, Text(f"  {len(o.events)} commit(s) changed lines carrying it; {state}", "dim"))
+        print_line(console, Text(f"  {len(o.events)} commit(s) changed lines carrying it; {state}", "dim"))
     _print_followups(console, s)
     _print_discussions(console, s)
 
@@ -198,30 +198,30 @@ def _print_followups(console: Console, s: OriginStory) -> None:
     if not s.followups:
         return
     n = sum(len(g.commits) for g in s.followups)
-    _out(console, Text())
-    _out(console, Text(f"Follow-ups: {n} later commit(s) in {len(s.followups)} group(s)", "bold"))
+    print_line(console, Text())
+    print_line(console, Text(f"Follow-ups: {n} later commit(s) in {len(s.followups)} group(s)", "bold"))
     for g in _most_telling(s.followups):
-        _out(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
+        print_line(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
         if g.url:
-            _out(console, Text(f"    {g.url}"))
+            print_line(console, Text(f"    {g.url}"))
         for c in g.commits[:TEXT_COMMITS]:
-            _out(console, _commit_line(c.commit, "    ", "touches it" if c.touches_symbol else ""))
+            print_line(console, commit_line(c.commit, "    ", "touches it" if c.touches_symbol else ""))
         if len(g.commits) > TEXT_COMMITS:
-            _out(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
+            print_line(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
     hidden = len(s.followups) - TEXT_GROUPS
     if hidden > 0 or s.followups_truncated:
-        _out(console, Text(f"  … {max(hidden, 0)} more group(s) in --format json;"
+        print_line(console, Text(f"  … {max(hidden, 0)} more group(s) in --format json;"
                            f" {s.followups_truncated} candidate commit(s) not examined", "dim"))
 
 
 def _print_discussions(console: Console, s: OriginStory) -> None:
     if not s.discussions:
         return
-    _out(console, Text())
-    _out(console, Text(f"Later discussions: {len(s.discussions)} thread(s)", "bold"))
+    print_line(console, Text())
+    print_line(console, Text(f"Later discussions: {len(s.discussions)} thread(s)", "bold"))
     for d in s.discussions:
-        _out(console, Text.assemble(f"  {day(d.date)} ", (d.subject, "bold"),
+        print_line(console, Text.assemble(f"  {day(d.date)} ", (d.subject, "bold"),
                                     f"  ({d.list}, {d.messages} message(s); {', '.join(d.matched)})"))
-        _out(console, Text(f"    {d.url}"))
+        print_line(console, Text(f"    {d.url}"))
     if s.discussions_truncated:
-        _out(console, Text(f"  … {s.discussions_truncated} more thread(s)", "dim"))
+        print_line(console, Text(f"  … {s.discussions_truncated} more thread(s)", "dim"))

@@ -49,7 +49,7 @@ def _posting(p: Posting) -> dict[str, object]:
     }
 
 
-def _revision(r: Revision) -> dict[str, object]:
+def revision_dict(r: Revision) -> dict[str, object]:
     d = _posting(r.posting)
     d["link"] = asdict(r.link) if r.link else None
     d["resends"] = [{"key": x.key, "date": iso(x.date), "url": (x.cover or x.patches[0]).url}
@@ -113,7 +113,7 @@ def series_dict(s: Series) -> dict[str, object]:
     return {
         "schema": SERIES_SCHEMA, "start": s.start, "start_version": s.start_version,
         "title": s.title, "author": s.author,
-        "revisions": [_revision(r) for r in s.revisions],
+        "revisions": [revision_dict(r) for r in s.revisions],
         "missing_versions": s.missing_versions,
         "changes": [_diff(d) for d in s.diffs],
         "applied": _applied(s.applied),

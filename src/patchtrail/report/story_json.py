@@ -11,14 +11,14 @@ from typing import IO
 
 from patchtrail.link.series_model import Series
 from patchtrail.report.origin import (
-    _discussion_dict,
-    _followup_dict,
+    discussion_dict,
+    followup_dict,
     commit_dict,
     email_dict,
     event_dict,
     line_dict,
 )
-from patchtrail.report.series import _revision, series_dict
+from patchtrail.report.series import revision_dict, series_dict
 from patchtrail.story.model import Origin
 from patchtrail.story.story_model import STORY_SCHEMA, Start, Story
 
@@ -46,7 +46,7 @@ def start_dict(s: Start, series: Series | None) -> dict[str, object]:
         "series_version": series.start_version if series is not None else None,
         "query": s.query, "kind": s.kind, "origin": origin_dict(s.origin),
         "commit": commit_dict(s.commit) if s.commit else None, "email": email_dict(s.email),
-        "touching": s.touching, "mentions": [_discussion_dict(d) for d in s.mentions],
+        "touching": s.touching, "mentions": [discussion_dict(d) for d in s.mentions],
     }
 
 
@@ -64,12 +64,12 @@ def series_story_dict(s: Story) -> dict[str, object]:
         "series": _series_part(s.series),
         "anchor": commit_dict(s.anchor) if s.anchor else None,
         "followups": [
-            {**_followup_dict(f.group),
-             "revisions": [_revision(r) for r in f.revisions],
+            {**followup_dict(f.group),
+             "revisions": [revision_dict(r) for r in f.revisions],
              "missing_versions": f.missing_versions}
             for f in s.followups],
         "followups_truncated": s.followups_truncated,
-        "discussions": [_discussion_dict(d) for d in s.discussions],
+        "discussions": [discussion_dict(d) for d in s.discussions],
         "discussions_truncated": s.discussions_truncated,
         "notes": s.notes,
     }

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from patchtrail.report.origin import _commit_line, _event_line, _out
+from patchtrail.report.origin import commit_line, event_line, print_line
 from patchtrail.report.series import write_text as write_series_text
 from patchtrail.report.times import day
 from patchtrail.story.model import Discussion, EmailRef
@@ -26,10 +26,10 @@ def _section(console: Console, title: str) -> None:
 
 def _email(console: Console, m: EmailRef | None) -> None:
     if m is None:
-        _out(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
+        print_line(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
         return
-    _out(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
-    _out(console, Text(f"    {m.url}"))
+    print_line(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
+    print_line(console, Text(f"    {m.url}"))
 
 
 def _start(s: Story, console: Console) -> None:
@@ -37,36 +37,36 @@ def _start(s: Story, console: Console) -> None:
     o = st.origin
     _section(console, f"Origin of {st.query}")
     if o is not None and o.birth is None:
-        _out(console, Text.assemble((st.query, "bold"), ": ", o.note or "not found"))
+        print_line(console, Text.assemble((st.query, "bold"), ": ", o.note or "not found"))
         return
     if o is not None and o.birth is not None:
         b = o.birth
-        _out(console, Text.assemble((st.query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"),
+        print_line(console, Text.assemble((st.query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"),
                                     " ", b.commit.subject))
-        _out(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
+        print_line(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
         if o.line is not None:
-            _out(console, Text(f"  line: {o.line.content.strip()}"))
-            _out(console, Text(f"  at {o.line.origin_path}:{o.line.origin_line} in that commit"))
+            print_line(console, Text(f"  line: {o.line.content.strip()}"))
+            print_line(console, Text(f"  at {o.line.origin_path}:{o.line.origin_line} in that commit"))
         for p in b.places:
             if o.line is None and p.added > p.removed:
-                _out(console, Text(f"  at {p.path}:{p.line}"))
+                print_line(console, Text(f"  at {p.path}:{p.line}"))
         for e in o.moves + o.rebirths + o.deletions:
-            _out(console, _event_line(e))
+            print_line(console, event_line(e))
         if o.note:
-            _out(console, Text(f"  note: {o.note}", "dim"))
+            print_line(console, Text(f"  note: {o.note}", "dim"))
     elif st.commit is not None:
-        _out(console, Text.assemble("commit ", (st.commit.oid[:12], "yellow"), " ", st.commit.subject))
-        _out(console, Text(f"  {st.commit.author}, committed {day(st.commit.committer_time)}"))
+        print_line(console, Text.assemble("commit ", (st.commit.oid[:12], "yellow"), " ", st.commit.subject))
+        print_line(console, Text(f"  {st.commit.author}, committed {day(st.commit.committer_time)}"))
     elif s.series is not None:
-        _out(console, Text(f"message {st.query}, in v{s.series.start_version} of the series"))
+        print_line(console, Text(f"message {st.query}, in v{s.series.start_version} of the series"))
     if st.kind != "msgid":
         _email(console, st.email)
 
 
 def _discussion(console: Console, d: Discussion) -> None:
-    _out(console, Text.assemble(f"  {day(d.date)} ", (d.subject, "bold"),
+    print_line(console, Text.assemble(f"  {day(d.date)} ", (d.subject, "bold"),
                                 f"  ({d.list}, {d.author}, {d.messages} message(s); {', '.join(d.matched)})"))
-    _out(console, Text(f"    {d.url}"))
+    print_line(console, Text(f"    {d.url}"))
 
 
 def write_text(s: Story, console: Console) -> None:
@@ -82,26 +82,26 @@ def write_text(s: Story, console: Console) -> None:
         _section(console, f"Follow-ups: {n} later commit(s) in {len(s.followups)} series")
         for f in s.followups:
             g = f.group
-            _out(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
+            print_line(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
             if f.revisions:
                 versions = " → ".join(f"v{r.version} {day(r.posting.date)}" for r in f.revisions)
                 missing = (f"; v{', v'.join(map(str, f.missing_versions))} not in the archive"
                            if f.missing_versions else "")
-                _out(console, Text(f"    revisions: {versions}{missing}", "cyan"))
+                print_line(console, Text(f"    revisions: {versions}{missing}", "cyan"))
             if g.url:
-                _out(console, Text(f"    {g.url}"))
+                print_line(console, Text(f"    {g.url}"))
             for c in g.commits[:TEXT_COMMITS]:
                 mark = f"changes {s.start.query}" if c.commit.oid in touching else ""
-                _out(console, _commit_line(c.commit, "    ", mark))
+                print_line(console, commit_line(c.commit, "    ", mark))
             if len(g.commits) > TEXT_COMMITS:
-                _out(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
+                print_line(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
         if s.followups_truncated:
-            _out(console, Text(f"  … {s.followups_truncated} commit(s) not examined", "dim"))
+            print_line(console, Text(f"  … {s.followups_truncated} commit(s) not examined", "dim"))
     if s.discussions or s.start.mentions:
         _section(console, f"Later discussions: {len(s.discussions) + len(s.start.mentions)} thread(s)")
         for d in s.discussions + s.start.mentions:
             _discussion(console, d)
         if s.discussions_truncated:
-            _out(console, Text(f"  … {s.discussions_truncated} more thread(s)", "dim"))
+            print_line(console, Text(f"  … {s.discussions_truncated} more thread(s)", "dim"))
     for note in s.notes:
-        _out(console, Text(f"note: {note}", "yellow"))
+        print_line(console, Text(f"note: {note}", "yellow"))

@@ -245,7 +245,7 @@ class PublicInboxSource(MailSource):
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.M)
 
 
-def _unescape(data: bytes) -> bytes:
+def mboxrd_unescape(data: bytes) -> bytes:
     if b">From " not in data:
         return data
     return _ESCAPED_FROM.sub(rb"\1", data)
@@ -321,17 +321,17 @@ class MboxSource(MailSource):
                     if not rest.startswith(b"From "):  # the cursor points at no message
                         f.seek(0)
                         start, first = 0, b""
-                for offset, data, end in _split_mbox(f, start, first):
+                for offset, data, end in split_mbox(f, start, first):
                     key = f"offset:{offset}"
                     if data is None:
                         skips.add(key, "message too large")
                         continue
-                    yield RawMail(key, _unescape(data), self._cursor(end, heads))
+                    yield RawMail(key, mboxrd_unescape(data), self._cursor(end, heads))
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceError(self.path, f"cannot read: {exc}") from exc
 
 
-def _split_mbox(f, base: int, first: bytes = b"") -> Iterator[tuple[int, bytes | None, int]]:  # type: ignore[no-untyped-def]
+def split_mbox(f, base: int, first: bytes = b"") -> Iterator[tuple[int, bytes | None, int]]:  # type: ignore[no-untyped-def]
     """Split an mbox read from `f`, whose next byte is at offset `base` (`first`, already
     read, comes before it): (offset of the From line, message or None when larger than
     MAX_MESSAGE_BYTES, offset after the message). All offsets are absolute.

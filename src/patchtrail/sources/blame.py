@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from patchtrail.sources._proc import run_git
 from patchtrail.sources.errors import SourceError
-from patchtrail.sources.git import _config_args
+from patchtrail.sources.git import config_args
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -39,7 +39,7 @@ class Hunk:
 
 def blame_line(repo: str, rev: str, path: str, line: int) -> BlameLine:
     """Blame one line of `path` at `rev`; SourceError naming the input when git refuses."""
-    proc = run_git(repo, [*_config_args(), "blame", "--porcelain", "-w", "-M", "-C", "-C",
+    proc = run_git(repo, [*config_args(), "blame", "--porcelain", "-w", "-M", "-C", "-C",
                           "-L", f"{line},{line}", rev, "--", path],
                    where=f"{path}:{line}@{rev}")
     text = proc.stdout.decode("utf-8", "surrogateescape")
@@ -66,7 +66,7 @@ def blame_line(repo: str, rev: str, path: str, line: int) -> BlameLine:
 
 def diff_hunks(repo: str, old: tuple[str, str], new: tuple[str, str]) -> list[Hunk]:
     """Zero-context hunks between two file versions, each given as (commit, path)."""
-    proc = run_git(repo, [*_config_args(), "diff", "-U0", "--no-color", "--no-ext-diff",
+    proc = run_git(repo, [*config_args(), "diff", "-U0", "--no-color", "--no-ext-diff",
                           "--no-textconv", f"{old[0]}:{old[1]}", f"{new[0]}:{new[1]}"],
                    where=f"{new[1]}@{new[0][:12]}")
     hunks: list[Hunk] = []
@@ -85,7 +85,7 @@ def diff_hunks(repo: str, old: tuple[str, str], new: tuple[str, str]) -> list[Hu
 
 def line_log(repo: str, rev: str, path: str, line: int, limit: int = 200) -> list[str]:
     """Commits that changed the line, newest first (`git log -L`), at most `limit`."""
-    proc = run_git(repo, [*_config_args(), "log", "--no-patch", f"--max-count={limit}",
+    proc = run_git(repo, [*config_args(), "log", "--no-patch", f"--max-count={limit}",
                           "--format=%H", f"-L{line},{line}:{path}", rev, "--"],
                    where=f"{path}:{line}@{rev}")
     return [x for x in proc.stdout.decode("ascii", "replace").split() if len(x) >= 40]

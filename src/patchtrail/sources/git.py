@@ -65,7 +65,7 @@ LOG_DIFF_OPTIONS = (
 )
 
 
-def _config_args() -> list[str]:
+def config_args() -> list[str]:
     out: list[str] = []
     for item in _CONFIG:
         out += ["-c", item]
@@ -299,7 +299,7 @@ class GitRepo:
         returns None when all were read, or _Died(done, message) when git failed after
         `done` complete commits (the next one's diff may have been cut anywhere).
         """
-        args = [*_config_args(), "log", "--no-walk=unsorted", "--stdin", f"--format={_FORMAT}",
+        args = [*config_args(), "log", "--no-walk=unsorted", "--stdin", f"--format={_FORMAT}",
                 "--date=raw", "--encoding=UTF-8", "--no-notes", "--no-mailmap"]
         args += list(LOG_DIFF_OPTIONS) if patch else ["--no-patch"]
         stderr = tempfile.TemporaryFile()

@@ -37,7 +37,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from patchtrail import __version__
 from patchtrail.sources._proc import run_git
-from patchtrail.sources.archive import MailSource, _split_mbox, _unescape
+from patchtrail.sources.archive import MailSource, split_mbox, mboxrd_unescape
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import RawMail, SkipLog
 from patchtrail.sources.remote_cache import FOREVER, ResponseCache
@@ -124,9 +124,9 @@ def default_remote_url(repo: str | Path | None = None) -> str:
 def split_mbox_bytes(data: bytes) -> list[bytes]:
     """The messages of an mboxrd (what public-inbox serves), un-escaped."""
     out: list[bytes] = []
-    for _offset, msg, _end in _split_mbox(io.BytesIO(data), 0):
+    for _offset, msg, _end in split_mbox(io.BytesIO(data), 0):
         if msg is not None and msg.strip():
-            out.append(_unescape(msg))
+            out.append(mboxrd_unescape(msg))
     return out
 
 

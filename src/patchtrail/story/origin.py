@@ -132,7 +132,7 @@ def symbol_origin(store: Store, name: str, path: str | None, source_id: int | No
     )
 
 
-def _commit_refs(store: Store, oids: list[str]) -> dict[str, CommitRef]:
+def commit_refs_by_oid(store: Store, oids: list[str]) -> dict[str, CommitRef]:
     return {c.oid: CommitRef(c.oid, c.subject, f"{c.author_name} <{c.author_email}>",
                              c.author_time, c.committer_time)
             for c in load_commits(store, oids)}
@@ -143,7 +143,7 @@ def line_origin(store: Store, repo: GitRepo, target: Target) -> Origin:
     rev = repo.resolve(target.rev or "HEAD")
     b, skipped = trace_line(repo.path, rev, target.path, target.line)
     chain = chain_since(repo.path, rev, target.path, target.line, b.commit)
-    refs = _commit_refs(store, [b.commit, *skipped, *chain])
+    refs = commit_refs_by_oid(store, [b.commit, *skipped, *chain])
     query = f"{target.path}:{target.line}" + (f"@{target.rev}" if target.rev != "HEAD" else "")
     birth = IdentEvent(refs[b.commit], BIRTH, [Place(b.path, 1, 0, b.line)])
     lo = LineOrigin(target.path, target.line, rev, b.content, b.path, b.line,

@@ -29,7 +29,7 @@ from patchtrail.story.followups import related
 from patchtrail.story.model import FollowUpGroup, Origin
 from patchtrail.story.origin import (
     TargetError,
-    _commit_refs,
+    commit_refs_by_oid,
     line_origin,
     parse_target,
     symbol_origin,
@@ -60,7 +60,7 @@ def _commit_of(store: Store, text: str) -> str | None:
         return None
     if len(oids) != 1:
         return None
-    refs = _commit_refs(store, oids)
+    refs = commit_refs_by_oid(store, oids)
     return oids[0] if oids[0] in refs else None
 
 
@@ -154,7 +154,7 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         raise TargetError(notes[0])
     applied = [c.oid for c in sorted(series.applied.commits, key=lambda c: c.position)] \
         if series is not None and series.applied is not None else []
-    refs = _commit_refs(store, applied + ([start_oid] if start_oid else []))
+    refs = commit_refs_by_oid(store, applied + ([start_oid] if start_oid else []))
     if start_oid is not None:
         start.commit = refs.get(start_oid)
     anchor_oid = applied[-1] if applied else start_oid

@@ -158,7 +158,7 @@ def serve(db: Path, port: int, ready: Callable[[str], None]) -> None:
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
-            pass
+            """Requests are not logged: the terminal is the user's, and a query is not news."""
 
     with make_server("127.0.0.1", port, App(db), handler_class=Quiet) as httpd:
         ready(f"http://127.0.0.1:{httpd.server_port}/")
