@@ -8,22 +8,25 @@ against the slow path it replaces, or against git itself, on real repositories.
 from __future__ import annotations
 
 import calendar
+import os
 import sqlite3
 from email.utils import parsedate_tz
 from pathlib import Path
 
 import pytest
+from test_mail_patchid import git, git_patch_id, repo  # noqa: F401 - the fixture is used
+from test_sources_archive import epoch_append, msg
+from test_sources_catfile import blobs  # noqa: F401 - the fixture is used
 
 from patchtrail.index.ingest import index_archive
+from patchtrail.index.schema import bulk_indexes
 from patchtrail.index.store import Store
+from patchtrail.index.workers import WorkerError, ordered_map
 from patchtrail.mail.diff import patch_id, split_body
 from patchtrail.mail.headers import parse_date, wanted_headers
 from patchtrail.sources.archive import open_archive, read_mails
 from patchtrail.sources.catfile import CatFile, close_shared, read_objects
 from patchtrail.sources.records import SkipLog
-from test_mail_patchid import git, git_patch_id, repo  # noqa: F401 - the fixture is used
-from test_sources_archive import epoch_append, msg
-from test_sources_catfile import blobs  # noqa: F401 - the fixture is used
 
 
 def _inbox(tmp_path: Path) -> Path:
@@ -100,6 +103,67 @@ def test_get_many_in_order_with_missing_and_big_objects(blobs) -> None:  # noqa:
         assert read_objects(str(path), specs[100:]) == want[100:]  # the same process again
     finally:
         close_shared()
+
+
+def test_iter_many_abandoned_halfway_leaves_the_next_call_in_step(blobs) -> None:  # noqa: F811
+    path, oids = blobs
+    specs = list(oids)
+    with CatFile(path) as cat:
+        answers = cat.iter_many(specs)
+        assert next(answers) == oids[specs[0]]
+        answers.close()  # unread answers are still in the pipe: the process must go
+        assert cat.get_many(specs[-3:]) == [oids[s] for s in specs[-3:]]
+
+
+def _double_or_fail(x: int) -> int:
+    if x == 13:
+        raise ValueError("thirteen")
+    return 2 * x
+
+
+def _echo(data: bytes) -> bytes:
+    return data[::-1]
+
+
+def _die(x: int) -> int:
+    if x == 5:
+        os._exit(3)  # a worker killed mid-run (the OOM killer, kill -9)
+    return x
+
+
+def test_ordered_map_keeps_input_order_across_workers() -> None:
+    jobs = list(range(1000))
+    with ordered_map(_double_or_fail, (j for j in jobs if j != 13), chunksize=7, n=3) as out:
+        assert list(out) == [2 * j for j in jobs if j != 13]
+
+
+def test_ordered_map_big_jobs_and_results_do_not_deadlock() -> None:
+    # Each job and each result is larger than a pipe's buffer, in both directions at once.
+    jobs = [bytes([i]) * (3 << 20) for i in range(12)]
+    with ordered_map(_echo, jobs, n=2, depth=4) as out:
+        assert [r[:1] for r in out] == [bytes([i]) for i in range(12)]
+
+
+def test_ordered_map_reports_a_failing_or_dying_worker() -> None:
+    with pytest.raises(WorkerError, match="thirteen"), \
+            ordered_map(_double_or_fail, range(20), n=2) as out:
+        list(out)
+    with pytest.raises(WorkerError, match="died"), ordered_map(_die, range(20), n=2) as out:
+        list(out)
+
+
+def test_bulk_load_builds_every_index_and_a_rerun_restores_a_missing_one(tmp_path: Path) -> None:
+    inbox = _inbox(tmp_path)
+    want = {name for name, _ in bulk_indexes()}
+    with Store.open(tmp_path / "x.db") as store:
+        index_archive(store, inbox)
+        have = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert want <= have
+        # What a run killed during its bulk load leaves: the rows, not all the indexes.
+        store.conn.execute("DROP INDEX messages_date")
+        index_archive(store, inbox)
+        plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE date > 5").fetchall()
+        assert "messages_date" in " ".join(str(tuple(r)) for r in plan)
 
 
 # -- patch-id: runs of hunk lines hashed in one go must not change git's answer ------------

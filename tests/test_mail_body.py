@@ -60,7 +60,7 @@ def test_footer_keeps_human_signature():
 
 
 def _diff(lines_removed, lines_added, path="drivers/x.c"):
-    hunk = "".join(f"-{l}\n" for l in lines_removed) + "".join(f"+{l}\n" for l in lines_added)
+    hunk = "".join(f"-{x}\n" for x in lines_removed) + "".join(f"+{x}\n" for x in lines_added)
     return (f"diff --git a/{path} b/{path}\nindex 1..2 100644\n--- a/{path}\n+++ b/{path}\n"
             f"@@ -1,{len(lines_removed)} +1,{len(lines_added)} @@\n{hunk}")
 

@@ -44,7 +44,7 @@ R_TWO = ("void run(void)\n{\n\tresult = compute_value(first_argument, second_arg
 
 def _history() -> list[CommitSpec]:
     t = iter(range(T0, T0 + 100 * DAY, DAY))
-    c = lambda subject, name, **kw: CommitSpec(subject, ANN, next(t), name=name, **kw)
+    c = lambda subject, name, **kw: CommitSpec(subject, ANN, next(t), name=name, **kw)  # noqa: E731
     return [
         c("base", "base", files={"lib/a.c": A_C, "lib/x.c": X_C, "doc/notes.txt": "notes\n"}),
         c("lib: add alpha_helper", "born", files={"lib/a.c": A_C + ALPHA}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -10,37 +11,40 @@ from patchtrail import __version__
 from patchtrail.cli.common import fail
 from patchtrail.cli.errors import EXPECTED
 
+# Each command's module, imported only when that command runs (or --help lists them):
+# `patchtrail dig` should not pay for importing the web UI, the HTML report and httpx.
+COMMANDS = {
+    "index": "patchtrail.cli.index_cmd:index",
+    "dig": "patchtrail.cli.dig_cmd:dig",
+    "demo": "patchtrail.cli.demo_cmd:demo",
+    "series": "patchtrail.cli.series_cmd:series",
+    "origin": "patchtrail.cli.origin_cmd:origin",
+    "story": "patchtrail.cli.story_cmd:story",
+    "serve": "patchtrail.cli.serve_cmd:serve",
+    "mirror": "patchtrail.cli.mirror_cmd:mirror",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="patchtrail")
 def cli() -> None:
     """The story of a line of code: the commit, the patch email it came from, and beyond."""
-
-
-def _register() -> None:
-    from patchtrail.cli import demo_cmd, dig_cmd, index_cmd
-
-    cli.add_command(index_cmd.index)
-    cli.add_command(dig_cmd.dig)
-    cli.add_command(demo_cmd.demo)
-    from patchtrail.cli import series_cmd
-
-    cli.add_command(series_cmd.series)
-    from patchtrail.cli import origin_cmd
-
-    cli.add_command(origin_cmd.origin)
-    from patchtrail.cli import story_cmd
-
-    cli.add_command(story_cmd.story)
-    from patchtrail.cli import serve_cmd
-
-    cli.add_command(serve_cmd.serve)
-    from patchtrail.cli import mirror_cmd
-
-    cli.add_command(mirror_cmd.mirror)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,29 +6,25 @@ transaction together with the cursor that says it is done, so after kill -9 a re
 resumes from the last whole batch and ends with the same index an uninterrupted run
 builds (commit rows already present are skipped, message keys are deduplicated).
 
-Parsing runs in a process pool (it is CPU-bound pure Python); SQLite writes stay in this
-process, so there is one writer and ordering is preserved (`imap` keeps input order, which
-is what makes the resume cursor valid). Public-inbox messages are read by the workers too,
+Parsing runs in worker processes (it is CPU-bound pure Python; `index.workers`); SQLite
+writes stay in this process, so there is one writer and ordering is preserved (results
+come back in input order, which is what makes the resume cursor valid). Public-inbox messages are read by the workers too,
 each with its own `git cat-file`: this process, the one part that cannot run in parallel,
 never handles message bytes.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
-from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from patchtrail.index.idents import IdentWriter
-from patchtrail.index.mentions import index_prose
 from patchtrail.index.rows import (
     COMMIT_COLUMNS,
     MESSAGE_COLUMNS,
@@ -36,8 +32,10 @@ from patchtrail.index.rows import (
     commit_job,
     parse_raw,
 )
+from patchtrail.index.schema import bulk_indexes, restore_indexes
 from patchtrail.index.store import Store, dumps_tips, loads_tips
-from patchtrail.sources.archive import MailRef, MailSource, open_archive, read_mails
+from patchtrail.index.workers import ordered_map
+from patchtrail.sources.archive import MailRef, MailSource, iter_mails, open_archive
 from patchtrail.sources.catfile import close_shared
 from patchtrail.sources.git import GitRepo
 from patchtrail.sources.records import RawMail, SkipLog
@@ -102,48 +100,6 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _workers() -> int:
-    env = os.environ.get("PATCHTRAIL_JOBS")
-    if env and env.isdigit():
-        return max(1, int(env))
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-# Jobs handed to the pool ahead of the results read back. Pool.imap alone reads its input
-# as fast as it can: a 365 MB archive would sit in the task queue. The window bounds it.
-WINDOW = 256
-
-
-@contextmanager
-def parallel_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 16,
-                 window_size: int = WINDOW) -> Iterator[Iterator[R]]:
-    """`map(func, jobs)` in input order, on PATCHTRAIL_JOBS worker processes (fork).
-
-    Order matters: the resume cursor stored with a batch is only valid if every message
-    before it is stored too. `chunksize` jobs go to a worker at a time; at most
-    `window_size` jobs are out (sent, or done and not read back yet).
-    """
-    workers = _workers()
-    if workers <= 1:
-        yield map(func, jobs)
-        return
-    window = threading.BoundedSemaphore(window_size)
-
-    def feed() -> Iterator[T]:
-        for job in jobs:
-            window.acquire()
-            yield job
-
-    def results(pool: Pool) -> Iterator[R]:
-        for result in pool.imap(func, feed(), chunksize=chunksize):
-            window.release()
-            yield result
-
-    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ctx.Pool(workers) as pool:
-        yield results(pool)
-
-
 def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
                progress: Progress | None = None) -> RunSummary:
     """Store every commit reachable from `refs` that the index does not hold yet."""
@@ -160,7 +116,7 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
     sql = f"INSERT OR IGNORE INTO commits({','.join(COMMIT_COLUMNS)}) VALUES ({placeholders})"
     jobs = ((rec, src.id) for rec in repo.read_commits(todo, skips))
     idents = IdentWriter()
-    with parallel_map(commit_job, jobs) as results:
+    with ordered_map(commit_job, jobs, chunksize=16) as results:
         for batch in _chunks(results, _batch()):
             with store.transaction() as c:
                 c.executemany(sql, [values for values, _, _ in batch])
@@ -200,31 +156,54 @@ def index_archive(store: Store, path: str | Path, progress: Progress | None = No
     src = store.source(src_obj.kind, str(src_obj.path), src_obj.name)
     skips = SkipLog()
     progress.start(f"messages of {src_obj.path}", src_obj.estimate(src.cursor))
-    refs = src_obj.iter_refs(src.cursor)
-    if refs is None:
-        raws = _unseen(store, src.id, src_obj.iter_messages(src.cursor, skips), summary)
-        jobs = ((raw, src_obj.name, src.id) for raw in raws)
-        with parallel_map(parse_raw, jobs) as rows, _fewer_checkpoints(store):
-            _store_rows(store, src.id, rows, summary, progress)
-    else:
-        # The workers read the messages themselves: this process, which also writes the
-        # index, never touches their bytes.
-        missing: list[MailRef] = []
-        batches = ((batch, src_obj.name, src.id)
-                   for batch in _chunks(_unseen(store, src.id, refs, summary), REF_BATCH))
-        try:
-            with parallel_map(_parse_refs, batches, chunksize=1,
-                              window_size=WINDOW // REF_BATCH) as results, \
-                    _fewer_checkpoints(store):
-                _store_rows(store, src.id, _found(results, missing), summary, progress)
-        finally:
-            close_shared()  # the reader of a run without workers
-        summary.messages_read -= len(missing)
-        src_obj.skip_missing(missing, skips)
+    with _bulk_load(store):
+        _read_archive(store, src.id, src.cursor, src_obj, summary, progress, skips)
     for reason, n in skips.by_reason().items():
         summary.skip(reason, n)
     progress.finish()
     return summary
+
+
+def _read_archive(store: Store, src_id: int, cursor: str | None, src_obj: MailSource,
+                  summary: RunSummary, progress: Progress, skips: SkipLog) -> None:
+    refs = src_obj.iter_refs(cursor)
+    if refs is None:
+        raws = _unseen(store, src_id, src_obj.iter_messages(cursor, skips), summary)
+        jobs = ((raw, src_obj.name, src_id) for raw in raws)
+        with ordered_map(parse_raw, jobs, chunksize=16) as rows, _fewer_checkpoints(store):
+            _store_rows(store, src_id, rows, summary, progress)
+    else:
+        # The workers read the messages themselves: this process, which also writes the
+        # index, never touches their bytes.
+        missing: list[MailRef] = []
+        batches = ((batch, src_obj.name, src_id)
+                   for batch in _chunks(_unseen(store, src_id, refs, summary), REF_BATCH))
+        try:
+            with ordered_map(_parse_refs, batches) as results, \
+                    _fewer_checkpoints(store):
+                _store_rows(store, src_id, _found(results, missing), summary, progress)
+        finally:
+            close_shared()  # the reader of a run without workers
+        summary.messages_read -= len(missing)
+        src_obj.skip_missing(missing, skips)
+
+
+@contextmanager
+def _bulk_load(store: Store) -> Iterator[None]:
+    """Into an empty message table, load without the secondary indexes and build them at
+    the end. A run killed halfway leaves them missing; the next run (or a query's
+    `restore_indexes`) builds them, and the content is the same either way."""
+    restore_indexes(store.conn)
+    if store.conn.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is not None:
+        yield
+        return
+    with store.transaction() as c:
+        for name, _sql in bulk_indexes():
+            c.execute(f"DROP INDEX IF EXISTS {name}")
+    try:
+        yield
+    finally:
+        restore_indexes(store.conn)
 
 
 # Messages a worker reads and parses per task when it reads them itself.
@@ -236,7 +215,7 @@ def _parse_refs(job: tuple[list[MailRef], str, int]) -> tuple[list[MessageRow], 
     refs, list_name, source_id = job
     rows: list[MessageRow] = []
     missing: list[MailRef] = []
-    for ref, raw in zip(refs, read_mails(refs)):
+    for raw, ref in zip(iter_mails(refs), refs, strict=True):
         if raw is None:
             missing.append(ref)
         else:
@@ -272,8 +251,8 @@ def _unseen(store: Store, source_id: int, raws: Iterable[K],
             summary: RunSummary) -> Iterator[K]:
     """Drop keys already read (Maildir rereads, a restarted mbox), without parsing them.
 
-    Runs in the pool's feeder thread, so it reads through a connection of its own: the
-    store's connection belongs to the writer. A source with no key read yet (the first
+    Reads through a connection of its own, so that its lookups never sit inside the
+    writer's open transaction. A source with no key read yet (the first
     run) needs no lookups: a source yields each key once per run.
     """
     conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, check_same_thread=False)
@@ -294,51 +273,56 @@ def _unseen(store: Store, source_id: int, raws: Iterable[K],
 
 def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
                 summary: RunSummary, progress: Progress) -> None:
-    cols = ",".join(MESSAGE_COLUMNS)
-    sql = f"INSERT OR IGNORE INTO messages({cols}) VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})"
+    """Write rows batch by batch, each batch with its cursor in one transaction.
+
+    Row ids are given here rather than by SQLite, so that each table of a batch is one
+    `executemany`: per-row statements from Python were most of this process's time, and
+    this process is the one part of the run that cannot use another core.
+    """
+    cols = ",".join(("id",) + MESSAGE_COLUMNS)
+    insert = f"INSERT INTO messages({cols}) VALUES ({','.join('?' * (len(MESSAGE_COLUMNS) + 1))})"
+    msgid_at = MESSAGE_COLUMNS.index("msgid")
     for batch in _chunks(rows, _batch()):
-        cursor: str | None = None
+        cursor = next((row.cursor for row in reversed(batch) if row.cursor is not None), None)
         with store.transaction() as c:
+            known = _known_msgids(c, [str(row.values[msgid_at]) for row in batch if row.values])
+            next_id = c.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0]
+            messages, refs, files, subjects, prose, seen = [], [], [], [], [], []
             for row in batch:
-                if row.cursor is not None:
-                    cursor = row.cursor
-                reason = row.reason
-                message_id = None
+                reason, message_id = row.reason, None
                 if row.values is not None:
-                    values = row.values
-                    cur = c.execute(sql, [values[k] for k in MESSAGE_COLUMNS])
-                    if cur.rowcount == 1:
-                        message_id = cur.lastrowid
-                        _index_message(c, message_id, values, row.files)
-                        summary.messages_stored += 1
-                    else:
+                    msgid = str(row.values[msgid_at])
+                    if msgid in known:
                         reason = "duplicate Message-ID (already indexed)"
+                    else:
+                        known.add(msgid)
+                        message_id, next_id = next_id, next_id + 1
+                        messages.append((message_id, *row.values))
+                        refs.extend((ref, message_id) for ref in row.refs)
+                        files.extend((message_id, path) for path in row.files)
+                        if row.fts_subject is not None:
+                            subjects.append((message_id, row.fts_subject))
+                        if row.prose:
+                            prose.append((message_id, row.prose))
                 if reason:
                     summary.skip(reason)
-                c.execute(
-                    "INSERT OR IGNORE INTO seen(source_id, key, message_id, reason) VALUES (?,?,?,?)",
-                    (source_id, row.key, message_id, reason),
-                )
+                seen.append((source_id, row.key, message_id, reason))
+            c.executemany(insert, messages)
+            c.executemany("INSERT INTO message_refs(ref, message_id) VALUES (?, ?)", refs)
+            c.executemany("INSERT INTO message_files(message_id, path) VALUES (?, ?)", files)
+            c.executemany("INSERT INTO subjects_fts(rowid, norm) VALUES (?, ?)", subjects)
+            c.executemany("INSERT INTO prose_fts(rowid, text) VALUES (?, ?)", prose)
+            c.executemany("INSERT OR IGNORE INTO seen(source_id, key, message_id, reason)"
+                          " VALUES (?,?,?,?)", seen)
             if cursor is not None:
                 store.set_cursor(c, source_id, cursor)
+        summary.messages_stored += len(messages)
         progress.advance(len(batch))
 
 
-def _index_message(c, message_id: int, values: dict[str, object], files: list[str]) -> None:
-    """The secondary lookups candidate search and threading need: files, words, parents."""
-    refs = set(str(values["refs"]).split())
-    if values["in_reply_to"]:
-        refs.add(str(values["in_reply_to"]))
-    if refs:
-        c.executemany("INSERT INTO message_refs(ref, message_id) VALUES (?, ?)",
-                      [(r, message_id) for r in sorted(refs)])
-    if files:
-        c.executemany(
-            "INSERT INTO message_files(message_id, path) VALUES (?, ?)",
-            [(message_id, f) for f in files],
-        )
-    if values["is_patch"] or values["has_tag"]:
-        c.execute(
-            "INSERT INTO subjects_fts(rowid, norm) VALUES (?, ?)", (message_id, values["subject_norm"])
-        )
-    index_prose(c, message_id, values)
+def _known_msgids(c: sqlite3.Connection, msgids: list[str]) -> set[str]:
+    known: set[str] = set()
+    for chunk in _chunks(msgids, 900):
+        q = f"SELECT msgid FROM messages WHERE msgid IN ({','.join('?' * len(chunk))})"
+        known.update(r[0] for r in c.execute(q, chunk))
+    return known

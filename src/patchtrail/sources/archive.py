@@ -47,12 +47,12 @@ import os
 import re
 import zlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from patchtrail.sources._proc import run_git
-from patchtrail.sources.catfile import SEQUENTIAL_READ, CatFile, read_objects
+from patchtrail.sources.catfile import SEQUENTIAL_READ, CatFile, iter_objects
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import RawMail, SkipLog
 
@@ -121,7 +121,11 @@ class MailRef:
 def read_mails(refs: list[MailRef]) -> list[RawMail | None]:
     """The messages `refs` name (None for each missing one), read by this process's own
     `git cat-file` (kept open between calls, see `catfile.read_objects`)."""
-    found: list[RawMail | None] = []
+    return list(iter_mails(refs))
+
+
+def iter_mails(refs: list[MailRef]) -> Iterator[RawMail | None]:
+    """`read_mails`, one message at a time: git reads the next ones meanwhile."""
     start = 0
     while start < len(refs):
         repo = refs[start].repo
@@ -129,11 +133,12 @@ def read_mails(refs: list[MailRef]) -> list[RawMail | None]:
         while end < len(refs) and refs[end].repo == repo:
             end += 1
         group = refs[start:end]
-        datas = read_objects(repo, [r.spec for r in group], SEQUENTIAL_READ)
-        found.extend(RawMail(r.key, d, r.cursor) if d is not None else None
-                     for r, d in zip(group, datas))
+        datas = iter_objects(repo, [r.spec for r in group], SEQUENTIAL_READ)
+        # The answers first and strict: the reader must be run to its end, or it would
+        # take the process down with it (see CatFile.iter_many).
+        for d, r in zip(datas, group, strict=True):
+            yield RawMail(r.key, d, r.cursor) if d is not None else None
         start = end
-    return found
 
 
 # -- public-inbox ---------------------------------------------------------------------

@@ -20,10 +20,15 @@ from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
+try:
+    import fcntl
+except ImportError:  # not on Windows; pipes keep their default size there
+    fcntl = None  # type: ignore[assignment]
+
 from patchtrail.sources._proc import first_error_line, git_cmd, git_env
 from patchtrail.sources.errors import SourceError
 
-__all__ = ["CatFile", "SEQUENTIAL_READ", "close_shared", "read_objects"]
+__all__ = ["SEQUENTIAL_READ", "CatFile", "close_shared", "iter_objects", "read_objects"]
 
 _FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
 _DONE = object()
@@ -80,6 +85,7 @@ class CatFile:
                 )
             except FileNotFoundError as exc:
                 raise SourceError(self.path, "git is not installed (no `git` on PATH)") from exc
+            _widen_pipe(self._proc)
         return self._proc
 
     def close(self) -> None:
@@ -159,26 +165,48 @@ class CatFile:
         return self._read_answer(proc)
 
     def get_many(self, specs: Sequence[str]) -> list[bytes | None]:
-        """The contents of several objects (None for each missing one), in order.
+        """The contents of several objects (None for each missing one), in order."""
+        return list(self.iter_many(specs))
 
-        Without a writer thread: the specs go out in slices small enough for the pipe to
-        take whole while git has not answered yet, so writing cannot block on reading.
+    def iter_many(self, specs: Sequence[str]) -> Iterator[bytes | None]:
+        """The contents of several objects (None for each missing one), in order, read as
+        the caller asks for them: git inflates the next objects while the caller works on
+        this one, instead of the two taking turns.
+
+        Without a writer thread: specs go out a slice at a time, at most two slices ahead
+        of the answers read, which the pipe takes whole while git has not answered yet, so
+        writing cannot block on reading. Abandoned half-way, it ends the process (its
+        unread answers would be taken for the next call's).
         """
         if self._streaming:
-            raise RuntimeError("CatFile.get_many() called while a stream() is being read")
+            raise RuntimeError("CatFile.iter_many() called while a stream() is being read")
         lines = [self._check_spec(spec) for spec in specs]
+        if not lines:
+            return
         proc = self._start()
+        slices = [lines[at:at + _SLICE] for at in range(0, len(lines), _SLICE)]
+        self._streaming = True
+        done = False
+        try:
+            self._send(proc, slices[0])
+            for k, chunk in enumerate(slices):
+                if k + 1 < len(slices):
+                    self._send(proc, slices[k + 1])
+                for _ in chunk:
+                    yield self._read_answer(proc)
+            done = True
+        finally:
+            self._streaming = False
+            if not done:
+                self.close()
+
+    def _send(self, proc: subprocess.Popen[bytes], lines: list[bytes]) -> None:
         assert proc.stdin is not None
-        found: list[bytes | None] = []
-        for at in range(0, len(lines), _SLICE):
-            chunk = lines[at:at + _SLICE]
-            try:
-                proc.stdin.write(b"".join(chunk))
-                proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                raise self._died() from None
-            found.extend(self._read_answer(proc) for _ in chunk)
-        return found
+        try:
+            proc.stdin.write(b"".join(lines))
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
 
     def stream(self, specs: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
         """(spec, content or None) for each spec, in order, pipelined through one process."""
@@ -234,7 +262,33 @@ class CatFile:
 
 # -- one reader per repository, per process --------------------------------------------
 
+# How far git may run ahead of its reader: the default 64 KiB pipe holds a dozen messages,
+# and git then waits while the reader parses. Linux lets any process raise it to 1 MiB.
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(proc: subprocess.Popen[bytes]) -> None:
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setsize is not None and proc.stdout is not None:
+        with suppress(OSError):  # over the system's limit, or not a pipe: keep the default
+            fcntl.fcntl(proc.stdout.fileno(), setsize, _PIPE_BYTES)
+
+
 _SHARED: dict[tuple[str, tuple[str, ...]], CatFile] = {}
+
+
+def _shared(repo: str, config: Sequence[str]) -> CatFile:
+    key = (str(repo), tuple(config))
+    cat = _SHARED.get(key)
+    if cat is None:
+        close_shared()
+        cat = _SHARED[key] = CatFile(repo, config)
+    return cat
+
+
+def iter_objects(repo: str, specs: Sequence[str], config: Sequence[str] = ()) -> Iterator[bytes | None]:
+    """`read_objects`, lazily (`CatFile.iter_many`)."""
+    return _shared(repo, config).iter_many(specs)
 
 
 def read_objects(repo: str, specs: Sequence[str], config: Sequence[str] = ()) -> list[bytes | None]:
@@ -244,12 +298,7 @@ def read_objects(repo: str, specs: Sequence[str], config: Sequence[str] = ()) ->
     one git process per worker, not one per call. Only the last repository's process is
     kept (an inbox's epochs are read one after the other); `close_shared()` ends it.
     """
-    key = (str(repo), tuple(config))
-    cat = _SHARED.get(key)
-    if cat is None:
-        close_shared()
-        cat = _SHARED[key] = CatFile(repo, config)
-    return cat.get_many(specs)
+    return _shared(repo, config).get_many(specs)
 
 
 def close_shared() -> None:
