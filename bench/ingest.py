@@ -17,43 +17,34 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _sample(root: int) -> tuple[int, dict[int, tuple[str, float]]]:
-    """Memory of a process and all its descendants (the parse pool, git), in KiB, and the
-    CPU seconds each of them has used so far, by kind: "main", "workers" or "git".
+    """Memory of a process and all its descendants (the parse workers, git), in KiB, and
+    the CPU seconds each of them has used so far, by kind: "main", "workers" or "git".
 
     Proportional set size (Pss): forked workers share the parent's pages copy-on-write,
-    and summing their plain RSS would count those pages once per worker.
+    and summing their plain RSS would count those pages once per worker. Only the tree
+    is read, found through /proc/PID/task/TID/children: reading every process of the
+    machine took 30 ms a sample, a third of a core taken from the run being measured.
     """
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    cpu: dict[int, tuple[str, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        pid = int(entry.name)
-        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
-        rss[pid] = _pss(entry) or int(fields.get("VmRSS", "0 kB").split()[0])
-        ticks = stat[stat.rindex(")") + 2:].split()[11:13]  # utime, stime
-        name = fields.get("Name", "").strip()
-        kind = "main" if pid == root else "git" if name == "git" else "workers"
-        cpu[pid] = (kind, sum(map(int, ticks)) / _TICK)
-    total, todo, tree = 0, [root], {}
+    total, tree, todo = 0, {}, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
-        if pid in cpu:
-            tree[pid] = cpu[pid]
-        todo.extend(children.get(pid, []))
+        entry = Path("/proc") / str(pid)
+        try:
+            stat = (entry / "stat").read_text()
+            kids = [int(k) for t in (entry / "task").iterdir()
+                    for k in (t / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        ticks = stat[stat.rindex(")") + 2:].split()
+        total += _pss(entry) or int(ticks[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        kind = "main" if pid == root else "git" if name == "git" else "workers"
+        tree[pid] = (kind, (int(ticks[11]) + int(ticks[12])) / _TICK)  # utime, stime
+        todo.extend(kids)
     return total, tree
 
 
