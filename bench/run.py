@@ -9,6 +9,8 @@
 3. dig latency per commit (warm) and all commits since 2019-05 in one batch.
 4. origin: `patchtrail origin` against `git log -S` on 200 identifiers of the tree, in the
    same run (bench/origin.py; the index build time is step 1's repository figure).
+5. story: a whole `patchtrail story`, warm, for the demo's two symbols and 20 LTP library
+   symbols on step 1's index (bench/story.py; target <= 1 s each).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ingest, linking, origin, series
+from bench import ingest, linking, origin, series, story
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         series.main(["--db", str(db), "--show", "5"])
         print("\n== origin (against git log -S) ==", flush=True)
         origin.report(origin.measure(args.repo, db))
+        print("\n== story (warm, target <= 1 s each) ==", flush=True)
+        story.main(["--db", str(db)])
         print(f"(misses written to {work / 'misses.jsonl'})" if args.work else "")
     return 0
 

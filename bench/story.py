@@ -2,13 +2,15 @@
 
     python -m bench.story [--demo-dir DIR] [--db LTP_INDEX]
 
-1. Demo: with no --demo-dir, the demo corpus is built and indexed into a temp dir. The
-   stories of `enable_preemption_timer` and `hv_timer_in_use` (the seed's two symbols).
+1. Demo: the stories of `enable_preemption_timer` and `hv_timer_in_use` (the seed's two
+   symbols) on the demo corpus: DIR/patchtrail.db of a `patchtrail demo --dir DIR`
+   directory, built there when missing; with no --demo-dir, built in a temp dir.
 2. LTP (with --db, an index of the LTP repository and list: see bench/README.md): the
    stories of the 20 symbols of SYMBOLS, a fixed list of LTP library API names.
 
 Each story is told once to warm the page cache and the index, then timed REPEAT times;
-the median is printed per symbol (target: <= 1 s each) with what the story found.
+the median is printed per symbol (target: <= 1 s each) with what the story found, then
+the figures.
 """
 
 from __future__ import annotations
@@ -49,41 +51,47 @@ def time_stories(db: Path, symbols: list[str]) -> list[float]:
             times.append(med)
             revs = len(story.series.revisions) if story.series else 0
             commits = sum(len(f.group.commits) for f in story.followups)
+            chained = sum(1 for f in story.followups if f.revisions)
             print(f"  {sym:<26} {med:6.3f} s  {'OK ' if med <= TARGET else 'SLOW'} "
-                  f"series v1..v{revs} {(story.title or '')[:44]!r:<48} "
-                  f"follow-ups {len(story.followups)} ({commits} commits), "
-                  f"discussions {len(story.discussions)}")
+                  f"series {revs} rev. {(story.title or '')[:40]!r:<44} "
+                  f"follow-ups {len(story.followups)} ({chained} with revisions, {commits} commits, "
+                  f"+{story.followups_truncated} not examined), discussions {len(story.discussions)}",
+                  flush=True)
     return times
 
 
-def summary(name: str, times: list[float]) -> None:
-    print(f"{name}: median {statistics.median(times):.3f} s, max {max(times):.3f} s, "
-          f"{sum(t <= TARGET for t in times)}/{len(times)} within {TARGET:.0f} s")
+def summary(name: str, times: list[float]) -> str:
+    return (f"{name}: median {statistics.median(times):.3f} s, max {max(times):.3f} s, "
+            f"{sum(t <= TARGET for t in times)}/{len(times)} within {TARGET:.0f} s")
 
 
 def demo_db(demo_dir: Path | None) -> Path:
-    if demo_dir is not None:
-        return demo_dir / "patchtrail.db"
-    from patchtrail.corpus.demo import build_demo
+    """The demo index: DIR/patchtrail.db, built (repository, archive, index) when missing."""
+    root = demo_dir or Path(tempfile.mkdtemp(prefix="bench-story-"))
+    db = root / "patchtrail.db"
+    if not db.exists():
+        from patchtrail.corpus.demo import build_demo
 
-    root = Path(tempfile.mkdtemp(prefix="bench-story-"))
-    corpus = build_demo(root)
-    db = root / "x.db"
-    subprocess.run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db), "--repo",
-                    str(corpus.repo), "--archive", str(corpus.archive)], check=True)
+        print(f"building the demo corpus in {root} ...", flush=True)
+        corpus = build_demo(root)
+        subprocess.run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db), "--repo",
+                        str(corpus.repo), "--archive", str(corpus.archive)], check=True)
     return db
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--demo-dir", type=Path, help="a `patchtrail demo --dir` directory (default: build one)")
+    ap.add_argument("--demo-dir", type=Path, help="a `patchtrail demo --dir` directory (built when missing)")
     ap.add_argument("--db", type=Path, help="an index of the LTP repository and list archive")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     print("demo corpus:")
-    summary("demo", time_stories(demo_db(args.demo_dir), DEMO_SYMBOLS))
+    figures = [summary("demo", time_stories(demo_db(args.demo_dir), DEMO_SYMBOLS))]
     if args.db is not None:
         print(f"LTP ({args.db}):")
-        summary("LTP", time_stories(args.db, SYMBOLS))
+        figures.append(summary("LTP", time_stories(args.db, SYMBOLS)))
+    print(f"\nstory, warm, target <= {TARGET:.0f} s each:")
+    for line in figures:
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

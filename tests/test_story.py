@@ -4,6 +4,7 @@ in every format."""
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 import subprocess
@@ -11,15 +12,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from patchtrail.corpus.demo import (
     FOLLOWUP_APPLIED,
     SERIES_APPLIED,
 )
 from patchtrail.index.store import Store
+from patchtrail.link.commits import load_commits
+from patchtrail.link.dig import best_match, dig_commit
+from patchtrail.link.urls import message_url
 from patchtrail.report.story_html import render as render_html
 from patchtrail.report.story_json import series_story_dict, story_dict
 from patchtrail.report.story_md import render as render_md
+from patchtrail.report.story_text import write_text
+from patchtrail.story import followups, series_groups
+from patchtrail.story.emails import emails_of, group_key, message_by_msgid, series_title
+from patchtrail.story.model import CommitRef, EmailRef
+from patchtrail.story.origin import commit_refs_by_oid
+from patchtrail.story.series_groups import Later, group_by_series
 from patchtrail.story.story import tell_story
 from patchtrail.story.story_model import Story
 
@@ -62,10 +73,19 @@ def test_the_seed_story_of_enable_preemption_timer(demo) -> None:
     assert [c.oid for c in a.commits if c.edited] == [corpus.commits["seed_hook"]]
     assert any("Radim" in t.value and t.key == "Reviewed-by" for t in s.series.review.tags)
     assert s.anchor.oid == corpus.commits["seed_hook"]
-    # the follow-up series: v1 and v3, v2 missing, five commits
-    fu = next(f for f in s.followups if f.group.title == FU_TITLE)
+    # the follow-up series: one follow-up, v1 and v3 (two threads), v2 missing, five commits
+    [fu] = [f for f in s.followups if f.group.title == FU_TITLE]
     assert [r.version for r in fu.revisions] == [1, 3] and fu.missing_versions == [2]
+    assert [r.posting.key for r in fu.revisions] == [corpus.messages["fu_v1"], corpus.messages["fu_v3_0"]]
+    assert [r.posting.thread_root for r in fu.revisions] == [corpus.messages["fu_v1"], corpus.messages["fu_v3_0"]]
     assert [c.commit.oid for c in fu.group.commits] == [corpus.commits[label] for label in FOLLOWUP_APPLIED]
+    assert fu.group.key == corpus.messages["fu_v3_0"]
+    # no other follow-up holds a message of either revision
+    threads = {corpus.messages["fu_v1"], corpus.messages["fu_v3_0"]}
+    for other in s.followups:
+        if other is not fu:
+            assert other.group.key not in threads
+            assert not {c.email.series_key for c in other.group.commits if c.email} & threads
     # the 2019 discussion
     assert [d.subject for d in s.discussions] == [WHY]
     assert s.discussions[0].url.endswith(f"/{corpus.messages['why_0']}/")
@@ -172,3 +192,64 @@ def test_bad_input_is_one_line_and_exit_2(demo) -> None:
         assert "Traceback" not in proc.stderr
     proc = run(db, "never_existed_anywhere")
     assert proc.returncode == 1 and "never existed" in proc.stdout
+
+
+def _email_of_message(store: Store, msgid: str) -> EmailRef:
+    row = message_by_msgid(store.conn, msgid)
+    key = group_key(row)
+    title, url = series_title(store.conn, key, row)
+    return EmailRef(msgid, row["subject"], row["list"], message_url(row["list"], msgid), row["date"],
+                    "patch-id", 1.0, key, title, url)
+
+
+def test_commits_from_two_revisions_in_two_threads_are_one_follow_up(demo) -> None:
+    """Had v1 been applied too (a commit from its thread) as well as v3: one follow-up with
+    both revisions and the six commits, whichever commit comes first. With no chain looked
+    up the two threads stay apart, and say so (`untold_followups`)."""
+    corpus, db = demo
+    five = [corpus.commits[label] for label in FOLLOWUP_APPLIED]
+    with Store.open(db, create=False) as store:
+        refs = commit_refs_by_oid(store, five)
+        emails = emails_of(store, five)
+        first = refs[five[0]]
+        from_v1 = CommitRef("f" * 40, FU_TITLE, first.author, first.author_time - 1, first.committer_time - 1)
+        emails[from_v1.oid] = _email_of_message(store, corpus.messages["fu_v1"])
+        later = [Later(from_v1, [], False)] + [Later(refs[oid], [], False) for oid in five]
+        for order in (later, later[1:] + later[:1]):
+            [fu] = group_by_series(store, order, emails, set())
+            assert [r.version for r in fu.revisions] == [1, 3] and fu.missing_versions == [2]
+            assert {c.commit.oid for c in fu.group.commits} == {from_v1.oid, *five}
+            assert fu.group.title == FU_TITLE and fu.group.key == corpus.messages["fu_v3_0"]
+        apart = group_by_series(store, later, emails, set(), lookups=0)
+        assert [len(f.group.commits) for f in apart] == [1, 5] and not any(f.revisions for f in apart)
+
+
+def test_follow_ups_are_linked_with_digs_own_answers(demo) -> None:
+    """`best_match` (what the story links follow-ups with) leaves out lookups and scoring
+    that cannot change the answer: it is `patchtrail dig`'s answer, on every commit."""
+    _, db = demo
+    with Store.open(db, create=False) as store:
+        oids = [r[0] for r in store.conn.execute("SELECT oid FROM commits ORDER BY id")]
+        for ignore_links in (False, True):
+            for commit in load_commits(store, oids):
+                want = dig_commit(store, commit, ignore_links).match
+                got = best_match(store, commit, ignore_links)
+                assert (got and (got.message_id, got.score, got.method)) == \
+                    (want and (want.message_id, want.score, want.method)), commit.oid
+
+
+def test_what_a_cap_leaves_out_is_said_in_every_format(demo, monkeypatch) -> None:
+    _, db = demo
+    full = story_of(db, "enable_preemption_timer")
+    total = sum(len(f.group.commits) for f in full.followups)
+    monkeypatch.setattr(followups, "MAX_COMMITS", 3)
+    monkeypatch.setattr(series_groups, "MAX_FOLLOWUP_SERIES", 0)
+    s = story_of(db, "enable_preemption_timer")
+    assert sum(len(f.group.commits) for f in s.followups) == 3 and s.followups_truncated == total - 3
+    assert not any(f.revisions for f in s.followups)
+    buf = io.StringIO()
+    write_text(s, Console(file=buf, no_color=True, width=200))
+    for page in (buf.getvalue(), render_md(s).replace("\\", ""), render_html(s)):
+        assert f"and {total - 3} more later commit(s)" in page
+        assert "grouped by thread, without their revisions" in page
+    assert story_dict(s)["followups_truncated"] == total - 3

@@ -16,7 +16,7 @@ from collections import Counter
 from patchtrail.index.rows import body_parts
 from patchtrail.index.store import Store
 from patchtrail.link.commits import commit_diffs, load_commits
-from patchtrail.link.dig import dig_commit
+from patchtrail.link.dig import best_match
 from patchtrail.link.model import CommitInfo
 from patchtrail.link.msgstore import Messages
 from patchtrail.link.postings import posted_patch
@@ -40,6 +40,7 @@ def candidate_commits(conn: sqlite3.Connection, patches: list[Msg]) -> set[str]:
     def add(sql: str, args: tuple[object, ...]) -> None:
         oids.update(r[0] for r in conn.execute(sql, (*args, _LIMIT)))
 
+    titled = _by_subject(conn, {m.norm for m in patches if m.norm and m.date is not None})
     for m in patches:
         if m.patch_id:
             add("SELECT oid FROM commits WHERE patch_id=? LIMIT ?", (m.patch_id,))
@@ -47,8 +48,8 @@ def candidate_commits(conn: sqlite3.Connection, patches: list[Msg]) -> set[str]:
             continue
         add("SELECT oid FROM commits WHERE author_time=? LIMIT ?", (m.date,))
         if m.norm:
-            add("SELECT oid FROM commits WHERE subject_norm=? AND committer_time BETWEEN ? AND ? LIMIT ?",
-                (m.norm, m.date - 2 * DAY, m.date + APPLY_AFTER))
+            lo, hi = m.date - 2 * DAY, m.date + APPLY_AFTER
+            oids.update([oid for oid, when in titled.get(m.norm, []) if lo <= when <= hi][:_LIMIT])
         files = set(m.files)
         rows = conn.execute(
             "SELECT oid, files FROM commits WHERE author_time BETWEEN ? AND ? AND lower(author_email)=?"
@@ -56,6 +57,20 @@ def candidate_commits(conn: sqlite3.Connection, patches: list[Msg]) -> set[str]:
             (m.date - AUTHORED_BEFORE, m.date + 2 * DAY, m.author_email, m.date - 2 * DAY, _LIMIT))
         oids.update(oid for oid, f in rows if files & set((f or "").split("\n")))
     return oids
+
+
+def _by_subject(conn: sqlite3.Connection, norms: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """(oid, commit time) of the commits with each normalised subject, in history order.
+    commits.subject_norm has no index: one scan for all the patches, not one each."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    values = sorted(norms)
+    for i in range(0, len(values), 900):
+        chunk = values[i:i + 900]
+        for oid, norm, when in conn.execute(
+                "SELECT oid, subject_norm, committer_time FROM commits"
+                f" WHERE subject_norm IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk):
+            out.setdefault(norm, []).append((oid, when))
+    return out
 
 
 def _positions(conn: sqlite3.Connection, commits: list[CommitInfo]) -> list[CommitInfo]:
@@ -78,9 +93,9 @@ def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
     commits = [c for c in load_commits(store, oids) if not c.is_merge]
     linked: dict[str, tuple[CommitInfo, str, float, str]] = {}
     for c in commits:
-        result = dig_commit(store, c, ignore_links)
-        if result.match and result.match.message_id in owner:
-            linked[c.oid] = (c, result.match.message_id, result.match.score, result.match.method)
+        match = best_match(store, c, ignore_links)  # dig's answer, without the runners-up
+        if match and match.message_id in owner:
+            linked[c.oid] = (c, match.message_id, match.score, match.method)
     if not linked:
         return None
     votes = Counter(owner[msgid] for _c, msgid, _s, _m in linked.values())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass
 
 from patchtrail.link.model import CommitInfo
 
@@ -35,31 +36,70 @@ def window(commit: CommitInfo) -> tuple[int, int]:
     return lo, hi
 
 
+@dataclass(slots=True)
+class Exact:
+    """What the lookups on exact equalities found, and what they are known to hold in
+    full: what lets `dig.best_match` leave out the messages that cannot change the answer."""
+
+    direct: set[int]                     # the same patch-id, author date or subject
+    mine: list[tuple[int, int | None]]   # (id, date) of the author's patches, newest first
+    all_dated: bool      # every patch posted on the commit's author date is in `direct`
+    author_after: float  # every patch of the commit's author posted after this (in the window) is in `mine`
+
+    @property
+    def ids(self) -> set[int]:
+        return self.direct | {i for i, _date in self.mine}
+
+
 def candidate_ids(conn: sqlite3.Connection, commit: CommitInfo) -> set[int]:
+    return exact_ids(conn, commit).ids | fuzzy_ids(conn, commit)
+
+
+def exact_ids(conn: sqlite3.Connection, commit: CommitInfo) -> Exact:
+    """Same patch-id, a Date equal to the author date, the same subject, the same author."""
+    lo, hi = window(commit)
+    direct: set[int] = set()
+
+    def add(sql: str, args: tuple[object, ...]) -> int:
+        rows = conn.execute(sql, args).fetchall()
+        direct.update(r[0] for r in rows)
+        return len(rows)
+
+    if commit.patch_id:
+        add("SELECT id FROM messages WHERE patch_id=? LIMIT ?", (commit.patch_id, PER_LOOKUP))
+    dated = add("SELECT id FROM messages WHERE date=? AND is_patch LIMIT ?", (commit.author_time, PER_LOOKUP))
+    if commit.subject_norm:
+        add("SELECT id FROM messages WHERE subject_norm=? AND is_patch LIMIT ?",
+            (commit.subject_norm, PER_LOOKUP))
+    mine: list[tuple[int, int | None]] = []
+    author_after = float("inf")
+    if commit.author_email:
+        mine = [(r[0], r[1]) for r in conn.execute(
+            "SELECT id, date FROM messages WHERE author_email=? AND date BETWEEN ? AND ? AND is_patch"
+            " ORDER BY date DESC LIMIT ?",
+            (commit.author_email.lower(), lo, hi, PER_LOOKUP),
+        )]
+        # Newest first: when the limit cut the list, everything after its last date is in.
+        author_after = lo - 1 if len(mine) < PER_LOOKUP else mine[-1][1] or 0
+    return Exact(direct, mine, dated < PER_LOOKUP, author_after)
+
+
+def fuzzy_ids(conn: sqlite3.Connection, commit: CommitInfo) -> set[int]:
+    """Subjects sharing rare words, patches touching the commit's rarest files."""
     lo, hi = window(commit)
     ids: set[int] = set()
+    if conn.execute("SELECT 1 FROM messages WHERE date BETWEEN ? AND ? LIMIT 1", (lo, hi)).fetchone() is None:
+        return ids  # no message in the window (a commit older than the archive): nothing to find
 
     def add(sql: str, args: tuple[object, ...]) -> None:
         ids.update(r[0] for r in conn.execute(sql, args))
 
-    if commit.patch_id:
-        add("SELECT id FROM messages WHERE patch_id=? LIMIT ?", (commit.patch_id, PER_LOOKUP))
-    add("SELECT id FROM messages WHERE date=? AND is_patch LIMIT ?", (commit.author_time, PER_LOOKUP))
-    if commit.subject_norm:
-        add("SELECT id FROM messages WHERE subject_norm=? AND is_patch LIMIT ?",
-            (commit.subject_norm, PER_LOOKUP))
     query = fts_query(commit.subject_norm or commit.subject)
     if query:
         add(
             "SELECT f.rowid FROM subjects_fts f JOIN messages m ON m.id = f.rowid"
             " WHERE subjects_fts MATCH ? AND m.date BETWEEN ? AND ? ORDER BY f.rank LIMIT 40",
             (query, lo, hi),
-        )
-    if commit.author_email:
-        add(
-            "SELECT id FROM messages WHERE author_email=? AND date BETWEEN ? AND ? AND is_patch"
-            " ORDER BY date DESC LIMIT ?",
-            (commit.author_email.lower(), lo, hi, PER_LOOKUP),
         )
     for path in rarest_files(conn, commit.files, 2):
         add(
@@ -96,12 +136,14 @@ def fts_query(text: str) -> str | None:
 
 
 def load_messages(conn: sqlite3.Connection, ids: set[int] | list[int]) -> list[sqlite3.Row]:
+    """The rows of `ids`, by id (the order dig breaks ties of score and date in)."""
     out: list[sqlite3.Row] = []
-    id_list = list(ids)
+    id_list = sorted(ids)
     for i in range(0, len(id_list), 900):
         chunk = id_list[i:i + 900]
         out.extend(conn.execute(
-            f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+            chunk
         ))
     return out
 

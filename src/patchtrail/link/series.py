@@ -14,8 +14,8 @@ from itertools import pairwise
 from patchtrail.index.store import Store
 from patchtrail.link.applied import find_applied
 from patchtrail.link.commits import RevisionError, expand_revisions, load_commits
-from patchtrail.link.dig import dig_commit
-from patchtrail.link.msgstore import SqlMessages
+from patchtrail.link.dig import best_match, dig_commit
+from patchtrail.link.msgstore import Messages, SqlMessages
 from patchtrail.link.postings import posted_patch, posting_of
 from patchtrail.link.rangediff import range_diff
 from patchtrail.link.review import review_trail
@@ -57,29 +57,53 @@ def resolve(store: Store, target: str, ignore_links: bool = False) -> tuple[str,
     commit = next(load_commits(store, oids), None)
     if commit is None:
         raise SeriesError(f"{target}: commit not found in the indexed repositories")
-    result = dig_commit(store, commit, ignore_links)
-    if result.match is None:
+    match = best_match(store, commit, ignore_links)
+    if match is None:
+        note = dig_commit(store, commit, ignore_links).note  # why: what a whole dig tells
         raise SeriesError(f"{target}: commit {commit.oid[:12]} was not applied from any indexed email"
-                          + (f" ({result.note})" if result.note else ""))
-    return result.match.message_id, commit.oid
+                          + (f" ({note})" if note else ""))
+    return match.message_id, commit.oid
 
 
-def build_series(store: Store, target: str, ignore_links: bool = False) -> Series:
-    msgid, start = resolve(store, target, ignore_links)
-    db = SqlMessages(store.conn)
+def posting_named(db: Messages, msgid: str) -> Posting:
+    """The posting the message `msgid` belongs to (for a reply, the one it answers)."""
     msg = db.by_msgid([msgid]).get(msgid)
     if msg is None:
         raise SeriesError(f"{msgid}: message not in the index (run `patchtrail index` on its archive)")
     posting = posting_of(db, msg)
     if posting is None:
         raise SeriesError(f"{msgid}: a discussion, not a patch: no [PATCH] message above it in its thread")
-    finder = ChainFinder(db, ignore_links)
+    return posting
+
+
+def revisions_of(finder: ChainFinder, posting: Posting,
+                 resends: bool = True) -> tuple[list[Revision], list[PostingMsgs]]:
+    """Every revision of the series `posting` is one of (oldest first), and the messages of
+    each: the first steps of `build_series`, public for the callers that need the chains of
+    many series and not their applied commits or review (`patchtrail story`'s follow-ups;
+    one `finder` shares the author look-ups among them). `resends`: look for each
+    revision's RESENDs too, which compares the author's every posting of that version
+    (a tenth of a second for a prolific author)."""
     revisions = finder.chain(posting)
     loaded = [finder.load(r.posting) for r in revisions]
     for i, (rev, pm) in enumerate(zip(revisions, loaded, strict=True)):
-        rev.resends = _resends(finder, pm)
+        rev.resends = _resends(finder, pm) if resends else []
         if rev.resends:
             loaded[i] = finder.load(_canonical(rev))
+    return revisions, loaded
+
+
+def missing_versions(revisions: list[Revision]) -> list[int]:
+    """Versions below the newest found that the archive does not hold."""
+    versions = {r.version for r in revisions}
+    return [v for v in range(1, max(versions, default=1)) if v not in versions]
+
+
+def build_series(store: Store, target: str, ignore_links: bool = False) -> Series:
+    msgid, start = resolve(store, target, ignore_links)
+    db = SqlMessages(store.conn)
+    posting = posting_named(db, msgid)
+    revisions, loaded = revisions_of(ChainFinder(db, ignore_links), posting)
     diffs = [range_diff(db, a, b, _posted) for a, b in pairwise(loaded)]
     applied = find_applied(store, db, loaded, ignore_links)
     commit_text: dict[str, str] = {}
@@ -87,11 +111,10 @@ def build_series(store: Store, target: str, ignore_links: bool = False) -> Serie
         commit_text = {c.oid: c.message for c in load_commits(store, [ac.oid for ac in applied.commits])}
     review = review_trail(db, loaded, applied, commit_text)
     last = revisions[-1].posting
-    versions = {r.version for r in revisions}
     notes = _notes(revisions, posting)
     return Series(
         title=last.title, author=f"{last.author_name} <{last.author_email}>", revisions=revisions,
-        missing_versions=[v for v in range(1, max(versions)) if v not in versions],
+        missing_versions=missing_versions(revisions),
         diffs=diffs, applied=applied, review=review, start=start,
         start_version=posting.version, notes=notes,
     )

@@ -21,9 +21,9 @@ from patchtrail.link.series_model import (
     PatchChange,
     PostedPatch,
     Posting,
+    ReviewTrail,
     Revision,
     RevisionDiff,
-    ReviewTrail,
     Series,
 )
 from patchtrail.report.times import day, iso

@@ -11,11 +11,11 @@ from typing import IO
 
 from patchtrail.link.series_model import Series
 from patchtrail.report.origin import (
-    discussion_dict,
-    followup_dict,
     commit_dict,
+    discussion_dict,
     email_dict,
     event_dict,
+    followup_dict,
     line_dict,
 )
 from patchtrail.report.series import revision_dict, series_dict

@@ -115,7 +115,7 @@ def render(s: Story) -> str:
     if s.series is not None:
         out.append("\n## Series\n")
         _series(s.series, out)
-    if s.followups:
+    if s.followups or s.untold_followups():
         out.append("\n## Follow-ups\n")
         touching = set(st.touching)
         for f in s.followups:
@@ -132,9 +132,11 @@ def render(s: Story) -> str:
                 mark = f" (changes `{st.query}`)" if c.commit.oid in touching else ""
                 out.append(f"- {commit(c.commit)} ({day(c.commit.committer_time)}){mark}")
             out.append("")
+        out.extend(f"*… {esc(line)}*\n" for line in s.untold_followups())
     if s.discussions or st.mentions:
         out.append("\n## Later discussions\n")
         out.extend(_discussion(d) for d in s.discussions + st.mentions)
+        out.extend(f"\n*… {esc(line)}*" for line in s.untold_discussions())
     out.extend(f"\n> note: {esc(n)}" for n in s.notes)
     return "\n".join(out).rstrip() + "\n"
 

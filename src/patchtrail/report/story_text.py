@@ -77,7 +77,7 @@ def write_text(s: Story, console: Console) -> None:
         _section(console, "Series")
         write_series_text(s.series, console)
     touching = set(s.start.touching)
-    if s.followups:
+    if s.followups or s.untold_followups():
         n = sum(len(f.group.commits) for f in s.followups)
         _section(console, f"Follow-ups: {n} later commit(s) in {len(s.followups)} series")
         for f in s.followups:
@@ -95,13 +95,13 @@ def write_text(s: Story, console: Console) -> None:
                 print_line(console, commit_line(c.commit, "    ", mark))
             if len(g.commits) > TEXT_COMMITS:
                 print_line(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
-        if s.followups_truncated:
-            print_line(console, Text(f"  … {s.followups_truncated} commit(s) not examined", "dim"))
+        for line in s.untold_followups():
+            print_line(console, Text(f"  … {line}", "dim"))
     if s.discussions or s.start.mentions:
         _section(console, f"Later discussions: {len(s.discussions) + len(s.start.mentions)} thread(s)")
         for d in s.discussions + s.start.mentions:
             _discussion(console, d)
-        if s.discussions_truncated:
-            print_line(console, Text(f"  … {s.discussions_truncated} more thread(s)", "dim"))
+        for line in s.untold_discussions():
+            print_line(console, Text(f"  … {line}", "dim"))
     for note in s.notes:
         print_line(console, Text(f"note: {note}", "yellow"))

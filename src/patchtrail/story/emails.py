@@ -1,10 +1,9 @@
-"""From commits to the emails they came from, and from emails to the series they belong to.
+"""From commits to the emails they came from, and from emails to the threads they are in.
 
-`_group_key` is the one place that decides which series a message belongs to. Until
-series detection (patchtrail.link.series) is wired in, a series is the thread of the
-message: the first Message-ID of its References (the cover letter, when there is one),
-else its In-Reply-To, else the message itself. Revisions posted as new threads are
-therefore separate groups; a series posted with --chain-reply-to is still one.
+`_group_key` is the one place that decides which thread a message belongs to: the first
+Message-ID of its References (the cover letter, when there is one), else its In-Reply-To,
+else the message itself. Discussions are threads; the series of an email (all its
+revisions, across threads) is `patchtrail.story.series_groups`'s to find.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Iterable
 
 from patchtrail.index.store import Store
 from patchtrail.link.commits import load_commits
-from patchtrail.link.dig import dig_commit
+from patchtrail.link.dig import best_match
 from patchtrail.link.urls import message_url
 from patchtrail.story.model import EmailRef
 
@@ -23,7 +22,7 @@ _CHUNK = 900
 
 
 def _group_key(msgid: str, refs: str, in_reply_to: str | None) -> str:
-    """The series a message belongs to (see the module docstring): its thread's root id."""
+    """The thread a message belongs to (see the module docstring): its root's id."""
     first = refs.split(" ", 1)[0] if refs else ""
     return first or in_reply_to or msgid
 
@@ -54,13 +53,14 @@ def series_title(conn: sqlite3.Connection, key: str, fallback: sqlite3.Row) -> t
     return row["title"] or row["subject"], message_url(row["list"], row["msgid"])
 
 
-def emails_of(store: Store, oids: list[str]) -> dict[str, EmailRef]:
-    """The email each commit was applied from (`patchtrail dig`), for those that have one."""
+def emails_of(store: Store, oids: list[str], ignore_links: bool = False) -> dict[str, EmailRef]:
+    """The email each commit was applied from (`patchtrail dig`'s answer, found without
+    scoring the runners-up: `best_match`), for those that have one."""
     out: dict[str, EmailRef] = {}
     titles: dict[str, tuple[str, str]] = {}
     conn = store.conn
     for info in load_commits(store, oids):
-        match = dig_commit(store, info).match
+        match = best_match(store, info, ignore_links)
         if match is None:
             continue
         row = message_by_msgid(conn, match.message_id)

@@ -2,10 +2,11 @@
 
 A follow-up is a later commit whose diff changed lines carrying the symbol (or the
 line), or that touched a file the origin series touched (followed through renames).
-Each is linked to its email (`patchtrail dig`) and grouped by the series of that email
-(`patchtrail.story.emails._group_key`), so a later series shows up as one group with its
-commits even when their subjects say nothing of the series title. Commits near the birth
-that come from the origin series itself are its siblings, reported apart.
+Each is linked to its email (`patchtrail dig`'s answer, `emails_of`) and the commits are
+grouped by the series of their emails (`patchtrail.story.series_groups`), so a later
+series shows up as one group with its commits and revisions even when their subjects
+say nothing of the series title. Commits near the birth that come from the origin series
+itself are its siblings, reported apart.
 """
 
 from __future__ import annotations
@@ -14,23 +15,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from patchtrail.index.store import Store
+from patchtrail.link.series_model import Series
 from patchtrail.story.emails import emails_of, thread_patches
 from patchtrail.story.events import renamed_forward
-from patchtrail.story.model import CommitRef, EmailRef, FollowUpCommit, FollowUpGroup
+from patchtrail.story.model import CommitRef, EmailRef, FollowUpGroup
+from patchtrail.story.series_groups import Later, group_by_series, origin_names
+from patchtrail.story.story_model import FollowUp
 
-# Commits linked for follow-ups at most (a dig is 10-30 ms on LTP); the rest is counted.
+# Commits linked for follow-ups at most (a link is 3-10 ms on LTP); the rest is counted.
 MAX_COMMITS = 120
 # A series' commits are applied together: siblings of the birth commit are looked for
 # this long before and after it.
 SIBLING_WINDOW = 120 * 86400
-NO_EMAIL = "commits not applied from an archived email"
 
 
 @dataclass(slots=True)
 class Related:
     siblings: list[CommitRef]          # the origin series' commits (the birth commit included)
-    groups: list[FollowUpGroup]
-    truncated: int                     # candidate follow-ups not examined
+    followups: list[FollowUp]          # later commits by series, oldest first
+    truncated: int                     # candidate follow-ups not examined (over MAX_COMMITS)
+
+    @property
+    def groups(self) -> list[FollowUpGroup]:
+        return [f.group for f in self.followups]
 
 
 def series_files(store: Store, birth_oid: str, email: EmailRef | None) -> set[str]:
@@ -48,7 +55,8 @@ def series_files(store: Store, birth_oid: str, email: EmailRef | None) -> set[st
 
 
 def related(store: Store, birth: CommitRef, email: EmailRef | None, touched: set[str],
-            source_id: int | None, core: Iterable[str] = ()) -> Related:
+            source_id: int | None, core: Iterable[str] = (), series: Series | None = None,
+            ignore_links: bool = False) -> Related:
     """Siblings and follow-ups of the commit `birth`.
 
     `touched`: later commits that changed lines carrying the symbol (or the line); `core`:
@@ -56,70 +64,60 @@ def related(store: Store, birth: CommitRef, email: EmailRef | None, touched: set
     MAX_COMMITS, the most telling are examined first: commits on the symbol in its core
     files, then any change to its core files, then its other uses, then the rest of the
     series' files; each tier oldest first.
+
+    `series`: the origin series when it is already built (`patchtrail story`): its applied
+    commits are the siblings, so none has to be linked to be told apart from follow-ups,
+    and its revisions (all of them, not only the thread of `email`) are left out.
     """
     conn = store.conn
     row = conn.execute("SELECT id FROM commits WHERE oid=?", (birth.oid,)).fetchone()
     birth_id = row["id"] if row is not None else 0
     files = series_files(store, birth.oid, email)
     core = renamed_forward(conn, core)
+    known = {c.oid for c in series.applied.commits} if series is not None and series.applied else set()
     lo = birth.committer_time - SIBLING_WINDOW
     hi = birth.committer_time + SIBLING_WINDOW
+    look_for_siblings = email is not None and series is None
     sql = ("SELECT id, oid, subject, author_name, author_email, author_time, committer_time,"
            " files, parents FROM commits WHERE (committer_time >= ? OR id > ?)")
-    args: list[object] = [lo, birth_id]
+    args: list[object] = [lo if look_for_siblings else 1 << 62, birth_id]
     if source_id is not None:
         sql += " AND source_id = ?"
         args.append(source_id)
     siblings: list[tuple[int, CommitRef, list[str]]] = []
     tiers: list[list[tuple[int, CommitRef, list[str]]]] = [[], [], [], []]
-    for r in conn.execute(sql + " ORDER BY id", args):
-        if " " in r["parents"] or r["oid"] == birth.oid:
+    scan = conn.cursor()
+    scan.row_factory = None  # plain tuples: every later commit of the history is read
+    for cid, oid, subject, name, address, authored, committed, changes, parents in scan.execute(
+            sql + " ORDER BY id", args):
+        if " " in parents or oid == birth.oid or oid in known:
             continue
-        changed = set(r["files"].split("\n")) if r["files"] else set()
+        changed = set(changes.split("\n")) if changes else set()
         shared = sorted(files & changed)
-        ref = CommitRef(r["oid"], r["subject"], f"{r['author_name']} <{r['author_email']}>",
-                        r["author_time"], r["committer_time"])
-        if email is not None and shared and lo <= r["committer_time"] <= hi:
-            siblings.append((r["id"], ref, shared))
-            continue
-        if r["id"] <= birth_id:
-            continue
-        on_symbol, on_core = r["oid"] in touched, bool(core & changed)
+        sibling = look_for_siblings and shared and lo <= committed <= hi
+        on_symbol, on_core = oid in touched, bool(core & changed)
         tier = 0 if on_symbol and on_core else 1 if on_core else 2 if on_symbol else 3 if shared else -1
-        if tier >= 0:
-            tiers[tier].append((r["id"], ref, shared))
+        if not sibling and (tier < 0 or cid <= birth_id):
+            continue
+        ref = CommitRef(oid, subject, f"{name} <{address}>", authored, committed)
+        if sibling:
+            siblings.append((cid, ref, shared))
+        else:
+            tiers[tier].append((cid, ref, shared))
     ranked = [c for tier in tiers for c in tier]
     later = sorted(ranked[:MAX_COMMITS], key=lambda t: t[0])
     truncated = len(ranked) - len(later)
-    emails = emails_of(store, [ref.oid for _, ref, _ in siblings + later])
-    key = email.series_key if email is not None else None
-    sibs = [(birth_id, birth)] + [(i, ref) for i, ref, _ in siblings
-                                  if key is not None and _key(emails.get(ref.oid)) == key]
+    emails = emails_of(store, [ref.oid for _, ref, _ in siblings + later], ignore_links)
+    names = origin_names(email, series)
+    sibs = [(birth_id, birth)] + [(i, ref) for i, ref, _ in siblings if _of(emails.get(ref.oid), names)]
     # Siblings that turn out to come from another series are follow-ups when later.
     later += [(i, ref, shared) for i, ref, shared in siblings
-              if i > birth_id and _key(emails.get(ref.oid)) != key]
-    groups = _group(sorted(later, key=lambda t: t[0]), emails, key, touched)
-    return Related([ref for _, ref in sorted(sibs, key=lambda t: t[0])], groups, truncated)
+              if i > birth_id and not _of(emails.get(ref.oid), names)]
+    in_order = [Later(ref, shared, ref.oid in touched) for _, ref, shared in sorted(later, key=lambda t: t[0])]
+    followups = group_by_series(store, in_order, emails, names, ignore_links)
+    return Related([ref for _, ref in sorted(sibs, key=lambda t: t[0])], followups, truncated)
 
 
-def _key(email: EmailRef | None) -> str | None:
-    return email.series_key if email is not None else None
-
-
-def _group(later: list[tuple[int, CommitRef, list[str]]], emails: dict[str, EmailRef],
-           origin_key: str | None, touched: set[str]) -> list[FollowUpGroup]:
-    groups: dict[str | None, FollowUpGroup] = {}
-    for _, ref, shared in later:
-        email = emails.get(ref.oid)
-        key = _key(email)
-        if key is not None and key == origin_key:
-            continue
-        group = groups.get(key)
-        if group is None:
-            if email is None:
-                group = FollowUpGroup(None, NO_EMAIL, None, [])
-            else:
-                group = FollowUpGroup(key, email.series_title, email.series_url, [])
-            groups[key] = group
-        group.commits.append(FollowUpCommit(ref, email, ref.oid in touched, shared))
-    return list(groups.values())
+def _of(email: EmailRef | None, names: set[str]) -> bool:
+    """Whether the email belongs to the origin series (by its thread)."""
+    return email is not None and f"t:{email.series_key}" in names

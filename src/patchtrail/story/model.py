@@ -56,7 +56,7 @@ class EmailRef:
     date: int | None
     method: str
     score: float
-    series_key: str                 # see patchtrail.story.followups.group_key
+    series_key: str                 # its thread root (patchtrail.story.emails.group_key)
     series_title: str
     series_url: str
 
@@ -103,9 +103,10 @@ class FollowUpCommit:
 
 @dataclass(slots=True)
 class FollowUpGroup:
-    """Later commits that came from one series (or were not applied from an email)."""
+    """Later commits that came from one series, any of its revisions (or were not applied
+    from an email): see patchtrail.story.series_groups."""
 
-    key: str | None                   # series key; None for commits with no email
+    key: str | None                   # thread root of its latest revision (else of its email); None: no email
     title: str
     url: str | None
     commits: list[FollowUpCommit]

@@ -17,16 +17,13 @@ import re
 
 from patchtrail.index.store import Store
 from patchtrail.link.commits import RevisionError, expand_revisions
-from patchtrail.link.msgstore import SqlMessages
-from patchtrail.link.postings import posting_of
-from patchtrail.link.revisions import ChainFinder
 from patchtrail.link.series import SeriesError, build_series, message_id_of
-from patchtrail.link.series_model import Revision, Series
+from patchtrail.link.series_model import Series
 from patchtrail.sources.git import GitRepo
 from patchtrail.story.discussions import discussions, search_terms
 from patchtrail.story.emails import emails_of
 from patchtrail.story.followups import related
-from patchtrail.story.model import FollowUpGroup, Origin
+from patchtrail.story.model import Origin
 from patchtrail.story.origin import (
     TargetError,
     commit_refs_by_oid,
@@ -34,18 +31,18 @@ from patchtrail.story.origin import (
     parse_target,
     symbol_origin,
 )
+from patchtrail.story.series_groups import MAX_FOLLOWUP_SERIES, thread_roots
 from patchtrail.story.story_model import (
     COMMIT,
     LINE,
     MSGID,
     SYMBOL,
-    FollowUp,
     Start,
     Story,
 )
 
-# Follow-up groups (the first ones) whose revisions v1..vN are looked up; the rest keep their commits.
-MAX_FOLLOWUP_SERIES = 8
+__all__ = ["MAX_FOLLOWUP_SERIES", "classify", "tell_story"]
+
 _HEX = re.compile(r"[0-9a-fA-F]{7,40}")
 _LINE = re.compile(r"^[^@]+?:\d+(?:@.+)?$")
 
@@ -104,35 +101,6 @@ def _series(store: Store, target: str, ignore_links: bool, notes: list[str]) -> 
         return None
 
 
-def _thread_roots(revisions: list[Revision]) -> set[str]:
-    """Every thread a series was posted as: its revisions and their resends."""
-    return {p.thread_root for r in revisions for p in (r.posting, *r.resends)}
-
-
-def _chain(db: SqlMessages, finder: ChainFinder, key: str) -> list[Revision]:
-    """The revisions of the series posted in thread `key` (what build_series starts with,
-    without the applied commits and the review, which follow-ups do not show)."""
-    msg = db.by_msgid([key]).get(key)
-    posting = posting_of(db, msg) if msg is not None else None
-    return finder.chain(posting) if posting is not None else []
-
-
-def _followups(store: Store, groups: list[FollowUpGroup], ignore_links: bool) -> list[FollowUp]:
-    db = SqlMessages(store.conn)
-    finder = ChainFinder(db, ignore_links)
-    out: list[FollowUp] = []
-    looked = 0
-    for g in groups:
-        f = FollowUp(g)
-        if g.key is not None and looked < MAX_FOLLOWUP_SERIES:
-            looked += 1
-            f.revisions = _chain(db, finder, g.key)
-            versions = {r.version for r in f.revisions}
-            f.missing_versions = [v for v in range(1, max(versions, default=1)) if v not in versions]
-        out.append(f)
-    return out
-
-
 def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: int | None = None,
                ignore_links: bool = False) -> Story:
     """The whole story of `text` (SYMBOL, FILE:LINE[@REV], COMMIT or MSGID)."""
@@ -159,16 +127,16 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         start.commit = refs.get(start_oid)
     anchor_oid = applied[-1] if applied else start_oid
     anchor = refs.get(anchor_oid) if anchor_oid else None
-    emails = emails_of(store, [o for o in {anchor_oid, start_oid} if o])
+    emails = emails_of(store, [o for o in {anchor_oid, start_oid} if o], ignore_links)
     if start_oid is not None:
         start.email = emails.get(start_oid)
     story = Story(start, series, anchor, notes=notes)
-    excluded = _thread_roots(series.revisions if series is not None else [])
+    excluded = thread_roots(series.revisions) if series is not None else set()
     titles = {series.title.lower()} if series is not None else set()
     if anchor is not None:
         email = emails.get(anchor.oid)
-        rel = related(store, anchor, email, set(), source_id)
-        story.followups = _followups(store, rel.groups, ignore_links)
+        rel = related(store, anchor, email, set(), source_id, series=series, ignore_links=ignore_links)
+        story.followups = rel.followups
         story.followups_truncated = rel.truncated
         if email is not None:
             excluded.add(email.series_key)
@@ -177,7 +145,7 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         if f.group.key is not None:
             excluded.add(f.group.key)
             titles.add(f.group.title.lower())
-        excluded |= _thread_roots(f.revisions)
+        excluded |= thread_roots(f.revisions)
         titles.update(r.posting.title.lower() for r in f.revisions)
     start.touching = [c.commit.oid for f in story.followups for c in f.group.commits
                       if c.commit.oid in touched]

@@ -30,7 +30,8 @@ MSGID = "msgid"
 
 @dataclass(slots=True)
 class FollowUp:
-    """Later commits from one series, and that series' revisions when they were looked up.
+    """One later series: the commits applied from any of its revisions, and the revisions
+    v1..vN when its chain was looked up (see patchtrail.story.series_groups).
 
     Only the revision chain (v1..vN, the missing versions): the commits are the group's,
     and a whole `Series` per follow-up (applied, review) costs too much on a real list.
@@ -64,6 +65,25 @@ class Story:
     followups_truncated: int = 0
     discussions_truncated: int = 0
     notes: list[str] = field(default_factory=list)
+
+    def untold_followups(self) -> list[str]:
+        """What the follow-ups leave out, in the words every format prints: a cap never
+        drops anything silently."""
+        out: list[str] = []
+        chained = sum(1 for f in self.followups if f.revisions)
+        blind = sum(1 for f in self.followups if f.group.key is not None and not f.revisions)
+        if blind:
+            out.append(f"revisions looked up for the {chained} oldest follow-up series only: "
+                       f"{blind} more are grouped by thread, without their revisions")
+        if self.followups_truncated:
+            out.append(f"and {self.followups_truncated} more later commit(s) on the series' files, not examined")
+        return out
+
+    def untold_discussions(self) -> list[str]:
+        """The discussion threads left out over the limit, in the same words everywhere."""
+        if self.discussions_truncated:
+            return [f"and {self.discussions_truncated} more thread(s), not shown"]
+        return []
 
     @property
     def title(self) -> str:
