@@ -10,8 +10,10 @@ clones, resumes and updates.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -30,9 +32,16 @@ from pathlib import Path
 import pytest
 
 from patchtrail.corpus.archives import append_public_inbox_v2, write_public_inbox_v2
-from patchtrail.corpus.demo import SERIES_APPLIED, DemoCorpus, build_demo
+from patchtrail.corpus.demo import SERIES_APPLIED, DemoCorpus
+from patchtrail.index.store import Store
+from patchtrail.link.series import build_series
+from patchtrail.report import origin as origin_report
+from patchtrail.report import series as series_report
+from patchtrail.report import story_json
 from patchtrail.sources.remote import PublicInboxClient, default_remote_url
 from patchtrail.sources.remote_query import all_of, phrase
+from patchtrail.story.origin import parse_target, tell
+from patchtrail.story.story import tell_story
 
 pytestmark = pytest.mark.skipif(shutil.which("public-inbox-httpd") is None,
                                 reason="public-inbox is not installed (scripts/test.sh installs it)")
@@ -80,8 +89,9 @@ def git(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCorpus:
-    return build_demo(tmp_path_factory.mktemp("demo"))
+def demo(demo_indexed: tuple[DemoCorpus, Path]) -> DemoCorpus:
+    """The shared demo corpus (tests/conftest.py): read only here too."""
+    return demo_indexed[0]
 
 
 def pi_root(tmp_path_factory: pytest.TempPathFactory, name: str) -> Server:
@@ -148,10 +158,24 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
 
 
 @pytest.fixture(scope="module")
-def local_db(demo: DemoCorpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("local") / "local.db"
-    proc = run("index", "--db", str(db), "--repo", str(demo.repo), "--archive", str(demo.archive), "-q")
+def local_db(demo_indexed: tuple[DemoCorpus, Path]) -> Path:
+    """The demo's repository and archive indexed (the shared index: read only)."""
+    return demo_indexed[1]
+
+
+@pytest.fixture(scope="module")
+def git_db(demo: DemoCorpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's repository alone indexed: copied by each remote test, which starts with no mail."""
+    db = tmp_path_factory.mktemp("gitonly") / "git.db"
+    proc = run("index", "--db", str(db), "--repo", str(demo.repo), "-q")
     assert proc.returncode == 0, proc.stderr
+    return db
+
+
+def remote_db(git_db: Path, tmp_path: Path) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    db = tmp_path / "remote.db"
+    shutil.copy(git_db, db)
     return db
 
 
@@ -172,12 +196,11 @@ def answers(results: dict[str, dict]) -> dict[str, tuple]:
 
 @pytest.mark.parametrize("blind", [True, False], ids=["blind", "with-links"])
 def test_remote_dig_answers_exactly_as_the_local_archive(demo: DemoCorpus, server: Server, local_db: Path,
-                                                         tmp_path: Path, blind: bool) -> None:
+                                                         git_db: Path, tmp_path: Path, blind: bool) -> None:
     rng = f"{demo.commits['initial']}..master"
     flags = ["--ignore-links"] if blind else []
     local, _ = dig_jsonl(local_db, *flags, rng)
-    db = tmp_path / "remote.db"
-    assert run("index", "--db", str(db), "--repo", str(demo.repo), "-q").returncode == 0
+    db = remote_db(git_db, tmp_path)
     remote, err = dig_jsonl(db, "--remote", server.url("kvm"), *flags, rng)
     assert "requests" in err
     assert len(remote) == len(local) > 300
@@ -214,6 +237,10 @@ def test_no_archive_indexed_means_remote_and_a_fresh_clone_needs_no_index(
     results, err = dig_jsonl(clone / ".git" / "patchtrail.db", demo.commits[label], cwd=clone, env=env)
     assert results[demo.commits[label]]["message_id"] == demo.messages[demo.expected_links[label]]
     assert "no mail archive indexed" in err
+    # story reads the history from the index: it says how to get it rather than "never existed"
+    proc = run("story", "--remote", "enable_preemption_timer", cwd=clone, env=env)
+    assert proc.returncode == 2 and "history is not indexed yet" in proc.stderr
+    assert "patchtrail index" in proc.stderr and proc.stderr.count("\n") == 1
 
 
 def test_client_requests_escape_ids_and_quote_queries(demo: DemoCorpus, server: Server, local_db: Path) -> None:
@@ -238,15 +265,102 @@ def test_client_requests_escape_ids_and_quote_queries(demo: DemoCorpus, server: 
         assert len(client.thread(seed)) == local_thread
 
 
-def test_all_inbox_of_the_server(demo: DemoCorpus, server: Server, tmp_path: Path) -> None:
-    db = tmp_path / "x.db"
-    assert run("index", "--db", str(db), "--repo", str(demo.repo), "-q").returncode == 0
+def test_all_inbox_of_the_server(demo: DemoCorpus, server: Server, git_db: Path, tmp_path: Path) -> None:
+    db = remote_db(git_db, tmp_path)
     oids = [demo.commits[label] for label in SERIES_APPLIED]
     results, err = dig_jsonl(db, "--remote", server.base, *oids)  # a server alone means /all/
     assert f"asked {server.base}/all/" in err
     for label in SERIES_APPLIED:
         assert results[demo.commits[label]]["message_id"] == demo.messages[demo.expected_links[label]]
         assert results[demo.commits[label]]["list"] == "kvm"
+
+
+# -- series, story and origin through the server -------------------------------------------
+
+
+def requests_made(stderr: str) -> int:
+    found = re.search(r"(\d+) requests", stderr)
+    return int(found.group(1)) if found else 0
+
+
+def remote_json(command: str, db: Path, url: str, *args: str) -> tuple[str, int]:
+    """A command's JSON through the server, and how many requests it made."""
+    proc = run(command, "--db", str(db), "--remote", url, "--format", "json", *args)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, requests_made(proc.stderr)
+
+
+def local_json(db: Path, command: str, target: str, blind: bool = False) -> str:
+    """What the command prints from the local archive, computed in this process."""
+    buf = io.StringIO()
+    with Store.open(db, create=False) as store:
+        if command == "series":
+            series_report.write_json(build_series(store, target, ignore_links=blind), buf)
+        elif command == "story":
+            story_json.write_json(tell_story(store, target, ignore_links=blind), buf)
+        else:
+            origin_report.write_json(tell(store, parse_target(target), None, None), buf)
+    return buf.getvalue()
+
+
+def test_remote_series_answers_exactly_as_the_local_archive(demo: DemoCorpus, server: Server, local_db: Path,
+                                                            git_db: Path, tmp_path: Path) -> None:
+    """From each seed commit, a v2 message and the follow-up (a message and a commit):
+    blind, and with links from two of them."""
+    url = server.url("kvm")
+    seed = [demo.commits[label] for label in SERIES_APPLIED] + [demo.messages["v2_3"]]
+    follow = [demo.messages["fu_v1"], demo.commits["fu_periodic"]]
+    asks = [(t, True) for t in seed + follow] + [(seed[3], False), (follow[0], False)]
+    db = remote_db(git_db, tmp_path)
+    requests = 0
+    for target, blind in asks:
+        out, n = remote_json("series", db, url, *(["--ignore-links"] if blind else []), target)
+        assert out == local_json(local_db, "series", target, blind), (target, blind)
+        requests += n
+    assert [r["version"] for r in json.loads(out)["revisions"]] == [1, 3]  # the follow-up: v2 missing
+    assert 0 < requests < 60
+    # asked again, also through --remote TARGET ($PATCHTRAIL_REMOTE names the server): no request
+    proc = run("series", "--db", str(db), "--format", "json", "--ignore-links", "--remote", seed[0],
+               env=dict(os.environ, PATCHTRAIL_REMOTE=url))
+    assert proc.returncode == 0 and requests_made(proc.stderr) == 0, proc.stderr
+    assert proc.stdout == local_json(local_db, "series", seed[0], True)
+
+
+def test_remote_story_answers_exactly_as_the_local_archive(demo: DemoCorpus, server: Server, local_db: Path,
+                                                           git_db: Path, tmp_path: Path) -> None:
+    url = server.url("kvm")
+    db = remote_db(git_db, tmp_path)
+    first, n_first = remote_json("story", db, url, "enable_preemption_timer")
+    assert first == local_json(local_db, "story", "enable_preemption_timer")
+    story = json.loads(first)
+    assert story["series"]["applied"]["applied_order"] == [3, 4, 1, 2]
+    assert story["followups"][0]["title"].startswith("KVM: x86: Support using the VMX")
+    assert [d["subject"] for d in story["discussions"]] == ["Why are we using preemption timer on x86?"]
+    # another symbol of the same series: only what differs is asked for
+    second, n_second = remote_json("story", db, url, "hv_timer_in_use")
+    assert second == local_json(local_db, "story", "hv_timer_in_use")
+    assert 0 < n_second < n_first < 40
+    # asked again, and without --remote (no archive: the server asked last): no request
+    again, n_again = remote_json("story", db, url, "enable_preemption_timer")
+    assert n_again == 0 and again == first
+    proc = run("story", "--db", str(db), "--format", "json", "hv_timer_in_use")
+    assert proc.returncode == 0 and requests_made(proc.stderr) == 0 and proc.stdout == second
+    # blind, on a fresh index
+    blind_db = remote_db(git_db, tmp_path / "blind")
+    out, _ = remote_json("story", blind_db, url, "--ignore-links", "hv_timer_in_use")
+    assert out == local_json(local_db, "story", "hv_timer_in_use", blind=True)
+
+
+def test_remote_origin_names_the_birth_email(demo: DemoCorpus, server: Server, local_db: Path,
+                                             git_db: Path, tmp_path: Path) -> None:
+    db = remote_db(git_db, tmp_path)
+    out, n = remote_json("origin", db, server.url("kvm"), "enable_preemption_timer")
+    assert n > 0 and out == local_json(local_db, "origin", "enable_preemption_timer")
+    assert json.loads(out)["email"]["message_id"] == demo.messages["v4_2"]
+    # origin is whole without mail: an index that never asked a server stays local unasked
+    proc = run("origin", "--db", str(git_db), "--format", "json", "enable_preemption_timer")
+    assert proc.returncode == 0 and "asked" not in proc.stderr
+    assert json.loads(proc.stdout)["email"] is None
 
 
 def count(db: Path) -> int:

@@ -17,6 +17,8 @@ from patchtrail.link.remote import (
     subject_words,
     telling_files,
 )
+from patchtrail.link.remote_series import END_OF_TIME, gaps, gate_terms
+from patchtrail.link.series_model import PostedPatch, Posting
 from patchtrail.sources.remote import (
     RemoteError,
     RemoteInbox,
@@ -32,8 +34,13 @@ from patchtrail.sources.remote_query import (
     date_range,
     exact_time,
     phrase,
+    time_range,
     token,
+    word_prefix,
 )
+from patchtrail.story.discussions import search_terms
+from patchtrail.story.model import CommitRef
+from patchtrail.story.remote import mention_asks
 
 
 def test_phrases_drop_every_quote_and_keep_syntax_inert() -> None:
@@ -146,3 +153,49 @@ def test_commit_query_prefers_identifiers_and_skips_build_glue() -> None:
     assert '(s:"dup06" AND d:20180914..20200916)' in q
     assert 'dfn:"testcases/kernel/syscalls/dup/dup06.c"' in q
     assert "runtest" not in q
+
+
+def test_time_ranges_and_word_prefixes() -> None:
+    assert time_range(0, 7200) == "dt:19700101000000..19700101020000"
+    assert word_prefix("nq", "2729da9c") == "nq:2729da9c*"
+    for bad in ("a b", "x*", '"q"', "a:b"):
+        with pytest.raises(ValueError):
+            word_prefix("nq", bad)
+
+
+def _posted(title: str, files: tuple[str, ...], number: int) -> PostedPatch:
+    return PostedPatch(msgid=f"{number}@x", url="", subject=title, title=title, number=number, total=2,
+                       date=1465852804, author="A <a@b.c>", patch_id=None, files=list(files),
+                       is_cover=number == 0)
+
+
+def test_gate_terms_ask_for_a_shared_file_or_a_telling_title_word() -> None:
+    cover = _posted("Utilizing VMX preemption for timer virtualization", (), 0)
+    patch = _posted("Separate the start_sw_tscdeadline", ("Makefile", "arch/x86/kvm/lapic.c"), 1)
+    post = Posting(key="0@x", version=2, title=cover.title, date=1465852804, author_name="Yunhong Jiang",
+                   author_email="yunhong.jiang@linux.intel.com", list="kvm", rfc=False, resend=False,
+                   thread_root="0@x", cover=cover, patches=[patch], total=2)
+    terms = gate_terms(post)
+    assert terms[0] == 'dfn:"arch/x86/kvm/lapic.c"' and not any("Makefile" in t for t in terms)
+    assert 's:"start_sw_tscdeadline"' in terms and 's:"preemption"' in terms
+
+
+def test_gaps_are_what_earlier_questions_left_uncovered() -> None:
+    assert gaps([], 10, 20) == [(10, 20)]
+    assert gaps([(0, 12), (15, 16)], 10, 20) == [(13, 14), (17, 20)]
+    assert gaps([(5, 25)], 10, 20) == []
+    assert gaps([(21, 30), (0, 9)], 10, 20) == [(10, 20)]
+
+
+def test_mention_asks_mirror_the_local_full_text_terms() -> None:
+    commit = CommitRef("2729da9c3018eb1fded3b02ebaa7fe195b65133e", "kvm: vmx: hook preemption timer support",
+                       "A <a@b.c>", 0, 0)
+    asks = mention_asks([(search_terms('say "hi"', [commit], "Fix typo"), 86400)])
+    assert {(lo, hi) for _q, lo, hi in asks} == {(86400, END_OF_TIME)}
+    queries = [q for q, _lo, _hi in asks]
+    assert '(s:"say hi" OR nq:"say hi")' in queries
+    assert "(s:2729da9c* OR nq:2729da9c*)" in queries
+    assert '(s:"kvm vmx hook preemption timer support" OR nq:"kvm vmx hook preemption timer support")' in queries
+    assert len(queries) == 3  # "Fix typo": two words name nothing, locally too
+    # a term that cannot be asked is left out, never asked as "anything since"
+    assert mention_asks([([("commit id", '"a-b"*')], 0)]) == []

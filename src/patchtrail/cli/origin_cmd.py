@@ -7,11 +7,22 @@ from pathlib import Path
 
 import click
 
-from patchtrail.cli.common import db_option, open_store, stdout_console
+from patchtrail.cli.common import db_option, stdout_console
+from patchtrail.cli.remote_opts import (
+    open_store_for,
+    remote_options,
+    remote_session,
+    require_history,
+    split_remote_target,
+)
 from patchtrail.index.store import Store
+from patchtrail.link.remote_series import RemoteRun
 from patchtrail.report.origin import write_json, write_text
 from patchtrail.sources.git import GitRepo
 from patchtrail.story.origin import TargetError, parse_target, tell
+from patchtrail.story.remote import ensure_origin
+
+ORIGIN_TARGET = "SYMBOL | FILE:LINE[@REV]"
 
 
 def repository_for(store: Store, repo: Path | None, need_repo: bool) -> tuple[GitRepo | None, int | None]:
@@ -43,16 +54,23 @@ def repository_for(store: Store, repo: Path | None, need_repo: bool) -> tuple[Gi
                    "through renames and moves into it.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.argument("target", metavar="SYMBOL | FILE:LINE[@REV]")
-def origin(db: Path | None, repo: Path | None, path: str | None, fmt: str, target: str) -> int:
+@remote_options
+@click.argument("target", metavar=ORIGIN_TARGET, required=False)
+def origin(db: Path | None, repo: Path | None, path: str | None, fmt: str, remote: str | None,
+           no_cache: bool, timeout: float, target: str | None) -> int:
     """Where a symbol or a line was born, the email and series it came from, and after.
 
     Prints the birth commit, file and line, the moves since, the patch email and its
     series, later series that extended it, and later discussions mentioning it.
 
+    The birth is found in git alone. With --remote (or unasked, when the index was filled
+    from a server before and holds no archive) the emails are fetched from a public-inbox
+    server and stored in the index first (docs/remote.md).
+
     Exit status: 0 when found, 1 when the symbol never existed in the indexed history,
     2 on bad input.
     """
+    remote, target = split_remote_target(remote, target, ORIGIN_TARGET)
     try:
         parsed = parse_target(target)
     except TargetError as exc:
@@ -60,9 +78,13 @@ def origin(db: Path | None, repo: Path | None, path: str | None, fmt: str, targe
     if path is not None and parsed.symbol is None:
         raise click.UsageError("--path applies to a SYMBOL, not to FILE:LINE")
     parsed.path = path if parsed.symbol is not None else parsed.path
-    store = open_store(db, repo)
+    store = open_store_for(db, remote, repo)
     with store:
         git_repo, source_id = repository_for(store, repo, need_repo=parsed.symbol is None)
+        with remote_session(store, remote, no_cache, timeout, unasked_default=False) as client:
+            if client is not None:
+                require_history(store)
+                ensure_origin(RemoteRun(store, client, no_cache), parsed, git_repo, source_id)
         try:
             story = tell(store, parsed, git_repo, source_id)
         except TargetError as exc:

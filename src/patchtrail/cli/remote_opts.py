@@ -52,34 +52,66 @@ def split_remote_option(remote: str | None, args: tuple[str, ...],
     return remote, args
 
 
-def open_store_for(db: Path | None, remote: str | None) -> Store:
+def split_remote_target(remote: str | None, target: str | None,
+                        what: str = "TARGET") -> tuple[str | None, str]:
+    """`split_remote_option` for a command of one argument."""
+    remote, args = split_remote_option(remote, (target,) if target else (), what)
+    if len(args) > 1:
+        raise click.UsageError(f"Got unexpected extra argument ({' '.join(args[1:])})")
+    return remote, args[0]
+
+
+def open_store_for(db: Path | None, remote: str | None, repo: Path | None = None) -> Store:
     """The index a question-answering command opens. With --remote it is created when
     missing (in a git repository: checked first, so no stray file is left elsewhere), and
-    the current repository becomes its git source if it has none, so that a fresh clone
-    needs no `patchtrail index` first."""
+    the repository (`repo`, else the current one) becomes its git source if it has none,
+    so that a fresh clone needs no `patchtrail index` first."""
     if remote is None:
-        return open_store(db)
-    path = db or repo_db_default(None)
+        return open_store(db, repo)
+    path = db or repo_db_default(repo)
+    where = repo if repo is not None else Path.cwd()
     if not path.exists():
-        GitRepo(Path.cwd())  # "<cwd>: not a git repository", before any file is made
+        GitRepo(where)  # "<cwd>: not a git repository", before any file is made
     store = open_store(path, create=True)
     try:
-        attach_repository(store, Path.cwd())
+        attach_repository(store, where)
     except BaseException:
         store.close()
         raise
     return store
 
 
+def unread_history(store: Store) -> str | None:
+    """The command that indexes the repository's history, when --remote only attached it.
+
+    origin and story read the identifier index `patchtrail index --repo` builds from every
+    commit, and series finds the applied commits in the index: with the history unread
+    they would answer "never existed" or "not applied" rather than say why.
+    """
+    if store.conn.execute("SELECT 1 FROM commits LIMIT 1").fetchone() is not None:
+        return None
+    repos = " ".join(f"--repo {s.path}" for s in store.sources("git")) or "--repo PATH"
+    return f"patchtrail index --db {store.path} {repos}"
+
+
+def require_history(store: Store) -> None:
+    """A one-line error when the repository's history is not indexed (`unread_history`)."""
+    command = unread_history(store)
+    if command is not None:
+        raise click.ClickException(f"{store.path}: the repository's history is not indexed yet;"
+                                   f" run `{command}` first")
+
+
 @contextmanager
-def remote_session(store: Store, remote: str | None, no_cache: bool,
-                   timeout: float) -> Iterator[PublicInboxClient | None]:
+def remote_session(store: Store, remote: str | None, no_cache: bool, timeout: float,
+                   unasked_default: bool = True) -> Iterator[PublicInboxClient | None]:
     """The client to ensure messages with, or None when the command stays local.
 
     Says on stderr, at the end, what was fetched, and why when the server was used
-    unasked (no archive indexed).
+    unasked (no archive indexed). `unasked_default=False`: unasked, only a server this
+    index was filled from before is used, never the default one.
     """
-    url = remote_url_for(store, remote)
+    url = remote_url_for(store, remote, unasked_default)
     if url is None:
         yield None
         return

@@ -9,18 +9,28 @@ from pathlib import Path
 
 import click
 
-from patchtrail.cli.common import db_option, open_store, stdout_console
+from patchtrail.cli.common import db_option, stdout_console
 from patchtrail.cli.origin_cmd import repository_for
+from patchtrail.cli.remote_opts import (
+    open_store_for,
+    remote_options,
+    remote_session,
+    require_history,
+    split_remote_target,
+)
+from patchtrail.link.remote_series import RemoteRun
 from patchtrail.link.series import SeriesError
 from patchtrail.report.story_html import write_html
 from patchtrail.report.story_json import write_json
 from patchtrail.report.story_md import write_markdown
 from patchtrail.report.story_text import write_text
 from patchtrail.story.origin import TargetError
+from patchtrail.story.remote import ensure_story
 from patchtrail.story.story import classify, tell_story
 from patchtrail.story.story_model import LINE, Story
 
 FORMATS = ("text", "markdown", "json", "html")
+STORY_TARGET = "SYMBOL | FILE:LINE[@REV] | COMMIT | MSGID"
 
 
 def render(story: Story, fmt: str) -> str:
@@ -48,21 +58,30 @@ def render(story: Story, fmt: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
-@click.argument("target", metavar="SYMBOL | FILE:LINE[@REV] | COMMIT | MSGID")
+@remote_options
+@click.argument("target", metavar=STORY_TARGET, required=False)
 def story(db: Path | None, repo: Path | None, ignore_links: bool, fmt: str, output: Path | None,
-          target: str) -> int:
+          remote: str | None, no_cache: bool, timeout: float, target: str | None) -> int:
     """The whole story of TARGET: where it was born, the series and every revision, how it
     was applied (order, rewording, edits), who reviewed it, the follow-up series and the
     later discussions.
 
     Two starting points inside one series tell the same series story.
+    With --remote, or when the index holds no mail archive, the messages needed are
+    fetched from a public-inbox server and stored in the index first (docs/remote.md).
     Exit status: 0 when found, 1 when the symbol never existed, 2 on bad input.
     """
-    store = open_store(db, repo)
+    remote, target = split_remote_target(remote, target, STORY_TARGET)
+    store = open_store_for(db, remote, repo)
     with store:
         try:
             kind = classify(store, target.strip())
             git_repo, source_id = repository_for(store, repo, need_repo=kind == LINE)
+            with remote_session(store, remote, no_cache, timeout) as client:
+                if client is not None:
+                    require_history(store)
+                    ensure_story(RemoteRun(store, client, no_cache), target, git_repo, source_id,
+                                 ignore_links)
             result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links)
         except (TargetError, SeriesError) as exc:
             raise click.ClickException(str(exc)) from None

@@ -71,7 +71,11 @@ __all__ = [
     "ensure_search",
     "ensure_thread",
     "open_client",
+    "remember",
+    "remembered",
     "remote_url_for",
+    "telling_paths",
+    "title_words",
 ]
 
 CHUNK = 16
@@ -122,11 +126,19 @@ def _asked(store: Store, client: PublicInboxClient, key: str) -> bool:
     return row is not None
 
 
-def _mark(store: Store, client: PublicInboxClient, keys: Iterable[str]) -> None:
+def remember(store: Store, client: PublicInboxClient, keys: Iterable[str]) -> None:
+    """Write `ask:` markers: questions whose answers the index now holds whole."""
     sid = _source_id(store, client)
     with store.transaction() as c:
         c.executemany("INSERT OR IGNORE INTO seen(source_id, key, message_id, reason)"
                       " VALUES (?, ?, NULL, NULL)", [(sid, k) for k in keys])
+
+
+def remembered(store: Store, client: PublicInboxClient, prefix: str) -> list[str]:
+    """The markers starting with `prefix` (a family of questions, e.g. date ranges)."""
+    rows = store.conn.execute("SELECT key FROM seen WHERE source_id=? AND key >= ? AND key < ?",
+                              (_source_id(store, client), prefix, prefix + "\U0010ffff"))
+    return [r[0] for r in rows]
 
 
 # -- storing fetched mail ---------------------------------------------------------------
@@ -207,7 +219,7 @@ def ensure_search(store: Store, client: PublicInboxClient, query: str, threads: 
     keys = {key}
     if threads:  # every thread touched came whole: asking for one of them again is moot
         keys.update(_thread_key(m) for m in _roots_of(store, [_message_id(d) for d in mails]))
-    _mark(store, client, keys)
+    remember(store, client, keys)
     return stored
 
 
@@ -237,7 +249,7 @@ def ensure_thread(store: Store, client: PublicInboxClient, msgid: str, refresh: 
     mails = client.thread(msgid)
     stored = store_messages(store, client, mails, summary)
     keys.update(_thread_key(m) for m in _roots_of(store, [_message_id(d) for d in mails]))
-    _mark(store, client, keys)
+    remember(store, client, keys)
     return stored
 
 
@@ -267,18 +279,28 @@ def _is_identifier(word: str) -> bool:
     return "_" in word or any(ch.isdigit() for ch in word)
 
 
-def subject_words(commit: CommitInfo) -> list[str]:
-    """The commit subject's telling words, rarest first (as far as one can tell alone):
+def title_words(title: str) -> list[str]:
+    """A subject's telling words, rarest first (as far as one can tell alone):
     identifiers (`dup06`, `start_sw_tscdeadline`) before words, longer before shorter."""
-    words = [w for w in _WORD.findall(commit.subject.lower())
+    words = [w for w in _WORD.findall(title.lower())
              if w not in COMMON_WORDS and w not in _PATCH_WORDS]
     return sorted(dict.fromkeys(words), key=lambda w: (not _is_identifier(w), -len(w)))
 
 
-def telling_files(commit: CommitInfo, n: int = 1) -> list[str]:
+def subject_words(commit: CommitInfo) -> list[str]:
+    """The commit subject's telling words, rarest first (`title_words`)."""
+    return title_words(commit.subject)
+
+
+def telling_paths(files: Iterable[str], n: int = 1) -> list[str]:
     """The files most likely to be rare: not build glue, deepest paths first."""
-    files = [f for f in commit.files if not _GENERIC_FILES.search(f)]
-    return sorted(files, key=lambda f: (-f.count("/"), -len(f)))[:n]
+    kept = [f for f in dict.fromkeys(files) if not _GENERIC_FILES.search(f)]
+    return sorted(kept, key=lambda f: (-f.count("/"), -len(f)))[:n]
+
+
+def telling_files(commit: CommitInfo, n: int = 1) -> list[str]:
+    """The commit's files most likely to be rare (`telling_paths`)."""
+    return telling_paths(commit.files, n)
 
 
 def commit_query(commit: CommitInfo) -> Query | None:
@@ -358,7 +380,7 @@ def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequenc
                 result = dig_commit(store, commit, ignore_links=not links)
             if thread and result.match is not None:
                 ensure_thread(store, client, result.match.message_id, refresh, summary)
-            _mark(store, client, [_dig_key(commit, links)])
+            remember(store, client, [_dig_key(commit, links)])
             if progress:
                 progress.advance(1)
     if progress:
@@ -383,13 +405,14 @@ def _repo_of(store: Store) -> str | None:
     return None
 
 
-def remote_url_for(store: Store, option: str | None) -> str | None:
+def remote_url_for(store: Store, option: str | None, unasked_default: bool = True) -> str | None:
     """The server a command asks, or None to stay local.
 
     `option` is `--remote`'s value: a URL; "" for `--remote` alone (the default server:
     $PATCHTRAIL_REMOTE, else b4.midmask in the repository, else lore.kernel.org/all/);
     None when not given, which still goes remote when the index holds no archive — to the
-    server asked last if there was one, else the default.
+    server asked last if there was one, else (unless `unasked_default` is False: a
+    command whose answer is whole without mail) the default.
     """
     if option:
         return option
@@ -399,6 +422,8 @@ def remote_url_for(store: Store, option: str | None) -> str | None:
             return None
         if mail:
             return mail[-1].path
+        if not unasked_default:
+            return None
     return default_remote_url(_repo_of(store))
 
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-__all__ = ["Query", "all_of", "any_of", "date_range", "exact_time", "phrase", "token"]
+__all__ = ["Query", "all_of", "any_of", "date_range", "exact_time", "phrase", "time_range", "token",
+           "word_prefix"]
 
 _QUOTES = re.compile(r'["\u201c\u201d]')
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"^[0-9A-Za-z._@+-]+$")
+_WORD = re.compile(r"^[0-9A-Za-z_]+$")
 # Prefixes whose value is one exact term: a phrase would not match them.
 _BOOLEAN = frozenset({"patchid", "dfpre", "dfpost", "dfblob"})
 _PHRASE = frozenset({"s", "f", "b", "nq", "q", "t", "c", "a", "tc", "l", "bs", "dfn", "dfa",
@@ -53,6 +55,16 @@ def token(prefix: str, value: str) -> Query:
     return Query(f"{prefix}:{value}")
 
 
+def word_prefix(prefix: str, word: str) -> Query:
+    """`prefix:word*`: every term starting with `word` (an abbreviated commit id is
+    written with 8 to 40 digits). The word must be plain letters, digits and '_'."""
+    if prefix not in _PHRASE:
+        raise ValueError(f"{prefix}: not a probabilistic public-inbox prefix")
+    if not _WORD.match(word):
+        raise ValueError(f"{word!r}: not a plain word for {prefix}:")
+    return Query(f"{prefix}:{word}*")
+
+
 def _utc(t: int, fmt: str) -> str:
     return datetime.fromtimestamp(t, tz=UTC).strftime(fmt)
 
@@ -69,8 +81,12 @@ def date_range(lo: int | None, hi: int | None) -> Query:
 
 def exact_time(t: int) -> Query:
     """`dt:T..T`: messages whose Date is this second (what `git am` copies)."""
-    stamp = _utc(t, "%Y%m%d%H%M%S")
-    return Query(f"dt:{stamp}..{stamp}")
+    return time_range(t, t)
+
+
+def time_range(lo: int, hi: int) -> Query:
+    """`dt:LO..HI`: messages whose Date falls within these Unix times, to the second."""
+    return Query(f"dt:{_utc(lo, '%Y%m%d%H%M%S')}..{_utc(hi, '%Y%m%d%H%M%S')}")
 
 
 def _join(op: str, parts: list[Query | None]) -> Query | None:

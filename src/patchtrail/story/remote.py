@@ -1,0 +1,152 @@
+"""Filling the index for `patchtrail story` and `patchtrail origin` from a public-inbox
+server.
+
+A story is composed from parts that each read the index (story.story): the origin (git
+only), the email of the start's commit, its series with every revision, the emails of
+the follow-up commits and the revision chains of the follow-up series, and the later
+discussions. What each part needs depends on what the others found (the follow-ups are
+looked for after the series' last applied commit, the discussions name its commits), so
+the story is told locally on what the index holds, what it showed is turned into
+requests, and it is told again until a round stores no new message
+(`RemoteRun.until_stable`):
+
+* the start's and the anchor's commits, and every follow-up commit: `ensure_for_commits`
+  (blind under --ignore-links, as story.emails digs them);
+* the series: `link.remote_series.ensure_series`; each revision of the follow-up series
+  whose chain story looked up: `RemoteRun.posting`, the step a chain takes from it;
+* the discussions: one search, with whole threads (a thread's root names it), for the
+  terms story.discussions gives SQLite's full-text index, each in the subject or the
+  unquoted body (`s:` or `nq:`), after the same date (only for the days no earlier
+  round asked: the date moves as the series is found).
+
+The last round's story is the one the command then tells locally, so the answer is the
+one a full mirror gives as far as these requests reach (docs/remote.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from patchtrail.index.store import Store
+from patchtrail.link.remote_series import END_OF_TIME, RemoteRun, ensure_series
+from patchtrail.link.series import SeriesError, message_id_of
+from patchtrail.sources.git import GitRepo
+from patchtrail.sources.remote_query import (
+    Query,
+    any_of,
+    phrase,
+    word_prefix,
+)
+from patchtrail.story.discussions import search_terms
+from patchtrail.story.origin import Target, TargetError, commit_refs_by_oid, tell
+from patchtrail.story.story import tell_story
+from patchtrail.story.story_model import SYMBOL, FollowUp, Story
+
+__all__ = ["ensure_origin", "ensure_story", "mention_asks"]
+
+Terms = list[tuple[str, str]]
+# The scope of the spans asked for discussions (`RemoteRun.spans_search`).
+MENTIONS = "m"
+
+
+def _remote_term(fts: str) -> Query | None:
+    """One of story.discussions' FTS5 terms (`"words"` or the prefix `"abc123"*`) as a
+    public-inbox query: the same words in the subject or the unquoted body."""
+    prefix = fts.endswith("*")
+    text = fts.removesuffix("*")
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"')
+    if prefix:
+        try:
+            return any_of(word_prefix("s", text), word_prefix("nq", text))
+        except ValueError:
+            return None  # not a plain word: a prefix of it cannot be asked for
+    return any_of(phrase("s", text), phrase("nq", text))
+
+
+def mention_asks(groups: Iterable[tuple[Terms, int]]) -> list[tuple[Query, int, int]]:
+    """(query, from, to) for each term of each group that can be asked: messages matching
+    it posted after the group's date (`RemoteRun.spans_search` asks each term once for a
+    span of time, so a later date asks nothing more)."""
+    asks: list[tuple[Query, int, int]] = []
+    for terms, after in groups:
+        for _label, fts in terms:
+            query = _remote_term(fts)
+            if query is not None:
+                asks.append((query, after, END_OF_TIME))
+    return asks
+
+
+def _discussion_asks(store: Store, story: Story, text: str) -> list[tuple[Terms, int]]:
+    """The terms and dates tell_story searches discussions (and a symbol's mentions) with."""
+    series, anchor = story.series, story.anchor
+    applied = sorted(series.applied.commits, key=lambda c: c.position) \
+        if series is not None and series.applied is not None else []
+    refs = commit_refs_by_oid(store, [c.oid for c in applied]) if applied else {}
+    commits = [refs[c.oid] for c in applied if c.oid in refs] or ([anchor] if anchor else [])
+    if anchor is not None:
+        after = anchor.committer_time
+    else:
+        after = (series.review.first_posted or 0) if series is not None else 0
+    asks = [(search_terms(None, commits, series.title if series is not None else None), after)]
+    if story.start.kind == SYMBOL:
+        born = story.start.commit.committer_time if story.start.commit is not None else 0
+        asks.append((search_terms(text, [], None), born))
+    return asks
+
+
+def _ensure_followups(run: RemoteRun, followups: list[FollowUp], ignore_links: bool) -> None:
+    """The emails of the follow-up commits, and what the chains story looked up compare."""
+    run.commits((c.commit.oid for f in followups for c in f.group.commits), links=not ignore_links)
+    for f in followups:
+        for rev in f.revisions:
+            for post in (rev.posting, *rev.resends):
+                run.posting(post, ignore_links)
+
+
+def ensure_story(run: RemoteRun, text: str, repo: GitRepo | None, source_id: int | None,
+                 ignore_links: bool = False) -> None:
+    """Make sure the index holds what `tell_story(text)` reads (see the module doc)."""
+    text = text.strip()
+    if message_id_of(text) is not None:
+        ensure_series(run, text, ignore_links)  # a message's story is its series' story
+
+    def step() -> bool:
+        try:
+            story = tell_story(run.store, text, repo, source_id, ignore_links=ignore_links)
+        except (TargetError, SeriesError):
+            return False
+        start = story.start
+        if start.origin is not None and start.origin.birth is None:
+            return False  # never born in the indexed history: the story ends there
+        if start.commit is not None or message_id_of(text) is not None:
+            ensure_series(run, start.commit.oid if start.commit is not None else text, ignore_links)
+        run.commits((c.oid for c in (start.commit, story.anchor) if c is not None), links=not ignore_links)
+        _ensure_followups(run, story.followups, ignore_links)
+        run.spans_search(MENTIONS, None, mention_asks(_discussion_asks(run.store, story, text)))
+        return True
+
+    run.until_stable(step)
+
+
+def ensure_origin(run: RemoteRun, target: Target, repo: GitRepo | None, source_id: int | None) -> None:
+    """Make sure the index holds what `story.origin.tell(target)` reads: the birth commit's
+    email, the emails of its series' commits and of the follow-ups, the discussions."""
+
+    def step() -> bool:
+        try:
+            story = tell(run.store, target, repo, source_id)
+        except TargetError:
+            return False
+        origin = story.origin
+        if origin.birth is None:
+            return False
+        birth = origin.birth.commit
+        run.commits([birth.oid, *(c.oid for c in story.series_commits),
+                     *(c.commit.oid for g in story.followups for c in g.commits)])
+        title = origin.email.series_title if origin.email is not None else None
+        terms = search_terms(target.symbol, story.series_commits, title)
+        run.spans_search(MENTIONS, None, mention_asks([(terms, birth.committer_time)]))
+        return True
+
+    run.until_stable(step)
