@@ -9,12 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from patchtrail.corpus.archives import (append_public_inbox_v2, envelope, write_maildir, write_mbox,
-                                        write_public_inbox_v2)
+from patchtrail.corpus.archives import (
+    append_public_inbox_v2,
+    envelope,
+    write_maildir,
+    write_mbox,
+    write_public_inbox_v2,
+)
 from patchtrail.corpus.cedit import EditError, find_function, insert_after, replace_in
 from patchtrail.corpus.gitwrite import CommitSpec, Person, format_patch, git, write_repo
-from patchtrail.corpus.mails import (MailSpec, cover_letter, patch_mail, patch_subject, render_mail,
-                                     reply, send_email_id)
+from patchtrail.corpus.mails import (
+    MailSpec,
+    cover_letter,
+    patch_mail,
+    patch_subject,
+    render_mail,
+    reply,
+    send_email_id,
+)
 
 ANN = Person("Ann Ex", "ann@example.com")
 RADIM = Person("Radim Krčmář", "rkrcmar@redhat.com")

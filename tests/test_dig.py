@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from worlds import LIST_ADDR, World
 
 from patchtrail.corpus.archives import write_public_inbox_v2
-from worlds import LIST_ADDR, World
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,12 +7,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from worlds import LIST_ADDR, World
 
-from patchtrail.corpus.archives import (append_public_inbox_v2, write_epoch, write_maildir,
-                                         write_mbox, write_public_inbox_v2)
+from patchtrail.corpus.archives import (
+    append_public_inbox_v2,
+    write_epoch,
+    write_maildir,
+    write_mbox,
+    write_public_inbox_v2,
+)
 from patchtrail.index.ingest import index_archive, index_repo
 from patchtrail.index.store import Store
-from worlds import LIST_ADDR, World
 
 MESSAGE_COLUMNS = ("msgid", "subject", "title", "version", "number", "total", "is_patch",
                    "author_name", "author_email", "date", "in_reply_to", "patch_id", "files",
