@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from worlds import LIST_ADDR, World
+from worlds import ALICE, BASE_FILES, DAY, LIST_ADDR, LIST_ID, MAINT, T0, World
 
 from patchtrail.corpus.archives import write_public_inbox_v2
+from patchtrail.corpus.gitwrite import CommitSpec, format_patches, write_repo
+from patchtrail.corpus.mails import patch_mail, render_mail
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -87,3 +89,37 @@ def test_unknown_revision_is_one_line_exit_2(indexed: Path) -> None:
     proc = run("dig", "--db", str(indexed), "no-such-rev")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "no-such-rev" in proc.stderr
+
+
+def test_a_later_alike_repost_does_not_replace_the_exact_posting(tmp_path: Path) -> None:
+    """The commit carries v2's diff byte for byte and v2's date; the same change posted
+    again later inside another series, on another base (a context line differs, so not
+    the same patch-id), must not replace it (seen on LTP: process_vm01)."""
+    base = dict(BASE_FILES)
+    changed = dict(base, **{"lib/beta.c": base["lib/beta.c"].replace(
+        "return 10;", "return 1000;").replace("return 11;", "return 1100;").replace(
+        "return 12;", "return 1200;")})
+    spec = [CommitSpec("Initial import", MAINT, T0, files=base, name="base"),
+            CommitSpec("beta: widen beta_10 to beta_12", ALICE, T0 + 5 * DAY, files=changed,
+                       name="change")]
+    ids = write_repo(tmp_path / "posted", spec)
+    patch = format_patches(tmp_path / "posted", ["--root", "master"])[ids["change"]]
+    far = " int beta_14(void) { return 14; }"
+    assert far in patch
+    repost = patch.replace(far, " int beta_14(void) { return -14; }")
+    kw = dict(signed_off_by=[ALICE], list_id=LIST_ID, list_address=LIST_ADDR)
+    mails = [patch_mail("v2@example.org", "[PATCH v2] beta: widen beta_10 to beta_12", ALICE,
+                        T0 + 5 * DAY, "Widen them.", patch, **kw),
+             patch_mail("repost@example.org", "[PATCH 3/4] beta: widen beta_10 to beta_12", ALICE,
+                        T0 + 7 * DAY, "Part of a larger series.", repost, **kw)]
+    real = [spec[0], CommitSpec("beta: widen beta_10 to beta_12", ALICE, T0 + 5 * DAY,
+                                body="Widen them.", committer=MAINT, committer_time=T0 + 9 * DAY,
+                                files=changed, name="change")]
+    commits = write_repo(tmp_path / "repo", real)
+    inbox = write_public_inbox_v2(tmp_path / "inbox", [render_mail(m) for m in mails], "test", LIST_ADDR)
+    db = tmp_path / "x.db"
+    proc = run("index", "--db", str(db), "--repo", str(tmp_path / "repo"), "--archive", str(inbox), "-q")
+    assert proc.returncode == 0, proc.stderr
+    [result] = dig_json(db, commits["change"])
+    assert (result["message_id"], result["method"]) == ("v2@example.org", "patch-id+date")
+    assert "repost@example.org" in [c["message_id"] for c in result["candidates"]]

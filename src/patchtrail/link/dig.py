@@ -73,6 +73,10 @@ def _same_patch_evidence(a: Evidence, b: Evidence) -> bool:
         return False
     if a.patch_id and b.patch_id:
         return True
+    if b.patch_id:
+        # The commit carries b's diff to the byte: a later posting whose diff is only
+        # alike (a re-post inside another series, reworked) is not the one applied.
+        return False
     return a.diff >= 0.8 and a.diff >= b.diff - 0.02 and a.subject >= b.subject - 0.15
 
 
