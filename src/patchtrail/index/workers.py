@@ -23,12 +23,16 @@ from itertools import islice
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
+from patchtrail.sources.catfile import widen_pipe
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Tasks sent ahead to each worker: enough that a worker never waits for the next while
-# the writer is busy with a transaction, few enough to bound what sits in the pipes.
-DEPTH = 4
+# the writer is busy with a transaction or a checkpoint (a task of 32 messages is ~10 ms
+# of work), few enough to bound what sits in the pipes. The result pipes are widened
+# too: at the default 64 KiB a worker blocks on its first unread result.
+DEPTH = 16
 
 
 DIED = "a parse worker died (killed, or out of memory)"
@@ -96,6 +100,7 @@ def ordered_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 1,
         for _ in range(n):
             task_r, task_w = ctx.Pipe(duplex=False)
             res_r, res_w = ctx.Pipe(duplex=False)
+            widen_pipe(res_r.fileno())
             proc = ctx.Process(target=_serve, args=(func, task_r, res_w), daemon=True)
             proc.start()
             task_r.close()

@@ -28,7 +28,7 @@ except ImportError:  # not on Windows; pipes keep their default size there
 from patchtrail.sources._proc import first_error_line, git_cmd, git_env
 from patchtrail.sources.errors import SourceError
 
-__all__ = ["SEQUENTIAL_READ", "CatFile", "close_shared", "iter_objects", "read_objects"]
+__all__ = ["SEQUENTIAL_READ", "CatFile", "close_shared", "iter_objects", "read_objects", "widen_pipe"]
 
 _FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
 _DONE = object()
@@ -85,7 +85,8 @@ class CatFile:
                 )
             except FileNotFoundError as exc:
                 raise SourceError(self.path, "git is not installed (no `git` on PATH)") from exc
-            _widen_pipe(self._proc)
+            if self._proc.stdout is not None:
+                widen_pipe(self._proc.stdout.fileno())
         return self._proc
 
     def close(self) -> None:
@@ -267,11 +268,12 @@ class CatFile:
 _PIPE_BYTES = 1 << 20
 
 
-def _widen_pipe(proc: subprocess.Popen[bytes]) -> None:
+def widen_pipe(fd: int) -> None:
+    """Raise the capacity of the pipe `fd` is an end of to 1 MiB, where Linux allows it."""
     setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if setsize is not None and proc.stdout is not None:
+    if setsize is not None:
         with suppress(OSError):  # over the system's limit, or not a pipe: keep the default
-            fcntl.fcntl(proc.stdout.fileno(), setsize, _PIPE_BYTES)
+            fcntl.fcntl(fd, setsize, _PIPE_BYTES)
 
 
 _SHARED: dict[tuple[str, tuple[str, ...]], CatFile] = {}
