@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3  # 3: message bodies in zstd, not zlib
+SCHEMA_VERSION = 4  # 3: message bodies in zstd, not zlib; 4: fingerprints hashed with XXH3
 APPLICATION_ID = 0x70745452  # "ptTR": lets `file`-like checks tell our index from any SQLite file.
 
 DDL = """

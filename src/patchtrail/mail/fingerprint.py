@@ -28,7 +28,11 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left
-from hashlib import blake2b
+
+# xxHash (XXH3, 64 bits) rather than hashlib's blake2b: the values only need to be stable
+# and well spread, not cryptographic, and one call per changed line at a third of the
+# cost matters because every patch mail and commit of an archive is fingerprinted.
+from xxhash import xxh3_64_intdigest
 
 from patchtrail.mail.difffiles import FileDiff, file_diffs
 
@@ -36,18 +40,19 @@ _TOP = 1 << 63
 _FILE = _TOP | (1 << 62)
 _LOW = _TOP - 1
 _ANCHOR_BITS = (1 << 62) - 1
-_PERSON = b"patchtrail-fp2"
+# Part of every value: a new seed makes fingerprints of an older layout never compare
+# equal to these (the index's schema version changes with it).
+_SEED = int.from_bytes(b"ptfp3\0\0\0", "little")
 
 
-def _hash(data: bytes) -> int:
-    return int.from_bytes(blake2b(data, digest_size=8, person=_PERSON).digest(), "little")
+def _hash(data: bytes, seed: int = _SEED) -> int:
+    return xxh3_64_intdigest(data, seed)
 
 
 def fingerprint(diff: str | list[FileDiff]) -> bytes:
     """Sorted unique 64-bit hashes of the changed lines and file names of `diff` (the text,
     or its `file_diffs` when the caller has parsed them already)."""
     values: set[int] = set()
-    from_bytes = int.from_bytes
     for fd in file_diffs(diff) if isinstance(diff, str) else diff:
         name = fd.path.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")
         values.add(_hash(b"F\0" + name) | _FILE)
@@ -57,14 +62,12 @@ def fingerprint(diff: str | list[FileDiff]) -> bytes:
         for sign, lines in ((b"+\0", fd.added), (b"-\0", fd.removed)):
             if not lines:
                 continue
-            # One hasher fed the prefix, copied per line: a copy costs less than a new
-            # keyed blake2b, and a line that repeats is hashed once.
-            start = blake2b(sign + name + b"\0", digest_size=8, person=_PERSON).copy
+            # The sign and file name seed the hash of each of its lines; a line that
+            # repeats is hashed once.
+            seed = _hash(sign + name + b"\0")
             for line in set(lines):
                 if line:
-                    h = start()
-                    h.update(line.encode("utf-8", "surrogateescape"))
-                    values.add(from_bytes(h.digest(), "little") & _LOW)
+                    values.add(_hash(line.encode("utf-8", "surrogateescape"), seed) & _LOW)
     return _encode(sorted(values))
 
 
