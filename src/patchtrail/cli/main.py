@@ -9,7 +9,7 @@ import click
 
 from patchtrail import __version__
 from patchtrail.cli.common import fail
-from patchtrail.cli.errors import EXPECTED
+from patchtrail.cli.errors import expected
 
 # Each command's module, imported only when that command runs (or --help lists them):
 # `patchtrail dig` should not pay for importing the web UI, the HTML report and httpx.
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
-    except EXPECTED as exc:
+    except Exception as exc:
+        if not isinstance(exc, expected()):
+            raise
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     sys.exit(rv if isinstance(rv, int) else 0)
