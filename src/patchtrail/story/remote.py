@@ -39,8 +39,8 @@ from patchtrail.sources.remote_query import (
 )
 from patchtrail.story.discussions import search_terms
 from patchtrail.story.origin import Target, TargetError, commit_refs_by_oid, tell
-from patchtrail.story.story import tell_story
-from patchtrail.story.story_model import SYMBOL, FollowUp, Story
+from patchtrail.story.story import discussion_searches, tell_story
+from patchtrail.story.story_model import FollowUp, Story
 
 __all__ = ["ensure_origin", "ensure_story", "mention_asks"]
 
@@ -77,22 +77,13 @@ def mention_asks(groups: Iterable[tuple[Terms, int]]) -> list[tuple[Query, int, 
     return asks
 
 
-def _discussion_asks(store: Store, story: Story, text: str) -> list[tuple[Terms, int]]:
+def _discussion_asks(store: Store, story: Story) -> list[tuple[Terms, int]]:
     """The terms and dates tell_story searches discussions (and a symbol's mentions) with."""
-    series, anchor = story.series, story.anchor
+    series = story.series
     applied = sorted(series.applied.commits, key=lambda c: c.position) \
         if series is not None and series.applied is not None else []
     refs = commit_refs_by_oid(store, [c.oid for c in applied]) if applied else {}
-    commits = [refs[c.oid] for c in applied if c.oid in refs] or ([anchor] if anchor else [])
-    if anchor is not None:
-        after = anchor.committer_time
-    else:
-        after = (series.review.first_posted or 0) if series is not None else 0
-    asks = [(search_terms(None, commits, series.title if series is not None else None), after)]
-    if story.start.kind == SYMBOL:
-        born = story.start.commit.committer_time if story.start.commit is not None else 0
-        asks.append((search_terms(text, [], None), born))
-    return asks
+    return discussion_searches(story, [refs[c.oid] for c in applied if c.oid in refs])
 
 
 def _ensure_followups(run: RemoteRun, followups: list[FollowUp], ignore_links: bool) -> None:
@@ -123,7 +114,7 @@ def ensure_story(run: RemoteRun, text: str, repo: GitRepo | None, source_id: int
             ensure_series(run, start.commit.oid if start.commit is not None else text, ignore_links)
         run.commits((c.oid for c in (start.commit, story.anchor) if c is not None), links=not ignore_links)
         _ensure_followups(run, story.followups, ignore_links)
-        run.spans_search(MENTIONS, None, mention_asks(_discussion_asks(run.store, story, text)))
+        run.spans_search(MENTIONS, None, mention_asks(_discussion_asks(run.store, story)))
         return True
 
     run.until_stable(step)

@@ -23,7 +23,7 @@ from patchtrail.sources.git import GitRepo
 from patchtrail.story.discussions import discussions, search_terms
 from patchtrail.story.emails import emails_of
 from patchtrail.story.followups import related
-from patchtrail.story.model import Origin
+from patchtrail.story.model import CommitRef, Origin
 from patchtrail.story.origin import (
     TargetError,
     commit_refs_by_oid,
@@ -149,16 +149,28 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         titles.update(r.posting.title.lower() for r in f.revisions)
     start.touching = [c.commit.oid for f in story.followups for c in f.group.commits
                       if c.commit.oid in touched]
-    commits = [refs[o] for o in applied if o in refs] or ([anchor] if anchor else [])
+    (terms, after), *mentions = discussion_searches(story, [refs[o] for o in applied if o in refs])
+    story.discussions, story.discussions_truncated = discussions(
+        store.conn, terms, after, excluded, titles)
+    for terms, born in mentions:
+        seen = excluded | {d.root_key for d in story.discussions}
+        start.mentions, _ = discussions(store.conn, terms, born, seen, titles)
+    return story
+
+
+def discussion_searches(story: Story, applied: list[CommitRef]) -> list[tuple[list[tuple[str, str]], int]]:
+    """(full-text terms, only after this time) of the later discussions of the series, then,
+    for a symbol, of the messages that mention it. `applied`: the series' commits in
+    applied order. Public, so that what a remote story fetches is what is searched here."""
+    series, anchor = story.series, story.anchor
+    commits = applied or ([anchor] if anchor else [])
     if anchor is not None:
         after = anchor.committer_time
     else:
         after = (series.review.first_posted or 0) if series is not None else 0
     title = series.title if series is not None else None
-    story.discussions, story.discussions_truncated = discussions(
-        store.conn, search_terms(None, commits, title), after, excluded, titles)
-    if kind == SYMBOL:
-        seen = excluded | {d.root_key for d in story.discussions}
-        born = start.commit.committer_time if start.commit is not None else 0
-        start.mentions, _ = discussions(store.conn, search_terms(text, [], None), born, seen, titles)
-    return story
+    searches = [(search_terms(None, commits, title), after)]
+    if story.start.kind == SYMBOL:
+        born = story.start.commit.committer_time if story.start.commit is not None else 0
+        searches.append((search_terms(story.start.query, [], None), born))
+    return searches
