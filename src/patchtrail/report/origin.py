@@ -17,6 +17,7 @@ from patchtrail.story.model import (
     FollowUpGroup,
     IdentEvent,
     LineOrigin,
+    Origin,
     OriginStory,
 )
 
@@ -69,16 +70,10 @@ def discussion_dict(d: Discussion) -> dict[str, object]:
             "date": iso(d.date), "author": d.author, "messages": d.messages, "matched": d.matched}
 
 
-def story_dict(s: OriginStory) -> dict[str, object]:
-    o = s.origin
+def life_dict(o: Origin) -> dict[str, object]:
+    """Birth, moves, rebirths, deletions: the fields `origin` and `story` JSON share."""
     birth = o.birth
-    series = None
-    if o.email is not None:
-        series = {"key": o.email.series_key, "title": o.email.series_title,
-                  "url": o.email.series_url, "commits": [commit_dict(c) for c in s.series_commits]}
     return {
-        "schema": ORIGIN_SCHEMA,
-        "query": o.query, "kind": o.kind, "path": o.path,
         "found": birth is not None,
         "birth": event_dict(birth) if birth else None,
         "born_at": [{"path": p.path, "line": p.line} for p in (birth.places if birth else [])
@@ -87,6 +82,19 @@ def story_dict(s: OriginStory) -> dict[str, object]:
         "rebirths": [event_dict(e) for e in o.rebirths],
         "deletions": [event_dict(e) for e in o.deletions],
         "alive": o.alive,
+    }
+
+
+def story_dict(s: OriginStory) -> dict[str, object]:
+    o = s.origin
+    series = None
+    if o.email is not None:
+        series = {"key": o.email.series_key, "title": o.email.series_title,
+                  "url": o.email.series_url, "commits": [commit_dict(c) for c in s.series_commits]}
+    return {
+        "schema": ORIGIN_SCHEMA,
+        "query": o.query, "kind": o.kind, "path": o.path,
+        **life_dict(o),
         "events": [event_dict(e) for e in o.events],
         "line": line_dict(o.line),
         "email": email_dict(o.email),

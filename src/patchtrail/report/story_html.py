@@ -100,13 +100,19 @@ def timeline(s: Story) -> Timeline:
     return Timeline(max(x, 400), 30 + len(LANES) * LANE_H + 10, marks, lanes, groups)
 
 
-@cache
-def _env() -> Environment:
-    env = Environment(loader=PackageLoader("patchtrail.report", "templates"),
+def template_env(package: str) -> Environment:
+    """The templates of `package`, every value escaped (mail text is untrusted), with the
+    filters both the report and the web UI use."""
+    env = Environment(loader=PackageLoader(package, "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["day"] = day
     return env
+
+
+@cache
+def _env() -> Environment:
+    return template_env("patchtrail.report")
 
 
 def render(s: Story, nav: bool = False) -> str:

@@ -14,8 +14,8 @@ from patchtrail.report.origin import (
     commit_dict,
     discussion_dict,
     email_dict,
-    event_dict,
     followup_dict,
+    life_dict,
     line_dict,
 )
 from patchtrail.report.series import revision_dict, series_dict
@@ -28,17 +28,8 @@ _START_KEYS = ("schema", "start", "start_version")
 def origin_dict(o: Origin | None) -> dict[str, object] | None:
     if o is None:
         return None
-    birth = o.birth
-    return {
-        "query": o.query, "kind": o.kind, "found": birth is not None,
-        "birth": event_dict(birth) if birth else None,
-        "born_at": [{"path": p.path, "line": p.line} for p in (birth.places if birth else [])
-                    if p.added > p.removed],
-        "moves": [event_dict(e) for e in o.moves],
-        "rebirths": [event_dict(e) for e in o.rebirths],
-        "deletions": [event_dict(e) for e in o.deletions],
-        "alive": o.alive, "line": line_dict(o.line), "note": o.note,
-    }
+    return {"query": o.query, "kind": o.kind, **life_dict(o), "line": line_dict(o.line),
+            "note": o.note}
 
 
 def start_dict(s: Start, series: Series | None) -> dict[str, object]:

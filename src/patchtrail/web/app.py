@@ -16,14 +16,14 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
 from patchtrail.index.store import Store
 from patchtrail.link.series import SeriesError
 from patchtrail.link.threads import thread_of
 from patchtrail.link.urls import message_url
 from patchtrail.report.story_html import render as render_story
-from patchtrail.report.times import day
+from patchtrail.report.story_html import template_env
 from patchtrail.story.events import ident_id
 from patchtrail.story.origin import TargetError
 from patchtrail.story.story import classify, tell_story
@@ -42,10 +42,7 @@ class NotFound(Exception):
 
 @cache
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("patchtrail.web", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["day"] = day
+    env = template_env("patchtrail.web")
     env.filters["q"] = lambda s: quote(str(s), safe="")
     env.globals["message_url"] = message_url
     return env
