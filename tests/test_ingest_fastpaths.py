@@ -10,6 +10,8 @@ from __future__ import annotations
 import calendar
 import os
 import sqlite3
+import subprocess
+import sys
 from email.utils import parsedate_tz
 from pathlib import Path
 
@@ -150,6 +152,18 @@ def test_ordered_map_reports_a_failing_or_dying_worker() -> None:
         list(out)
     with pytest.raises(WorkerError, match="died"), ordered_map(_die, range(20), n=2) as out:
         list(out)
+
+
+def test_ordered_map_abandoned_with_results_in_flight_ends_quietly() -> None:
+    # The writer fails after its first result while both workers are writing results
+    # larger than the pipes: they must end on the broken pipe, without a traceback, and
+    # not wait to be killed (a grace longer than the timeout makes waiting a failure).
+    code = ("from patchtrail.index import workers\nworkers.GRACE = 600\n"
+            "from patchtrail.index.workers import ordered_map\n"
+            "def big(i):\n    return b'x' * (4 << 20)\n"
+            "with ordered_map(big, range(100), n=2) as out:\n    next(out)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == ""
 
 
 def test_bulk_load_builds_every_index_and_a_rerun_restores_a_missing_one(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import islice
 from multiprocessing.connection import Connection
 from typing import TypeVar
@@ -35,6 +35,9 @@ R = TypeVar("R")
 DEPTH = 16
 
 
+# Seconds a worker is given to end after the writer hangs up, before it is killed.
+GRACE = 5.0
+
 DIED = "a parse worker died (killed, or out of memory)"
 
 
@@ -50,13 +53,16 @@ def workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _serve(func: Callable[[T], R], tasks: Connection, results: Connection) -> None:
+def _serve(func: Callable[[T], R], tasks: Connection, results: Connection,
+           theirs: list[Connection]) -> None:
     """A worker's life: answer each task in order until the writer says stop (None).
 
     A thread takes the tasks off the pipe as soon as they come: a task can be large (a
     raw message from an mbox), and the writer, sending it, must never wait on a worker
     that is itself waiting for the writer to read a result.
     """
+    for conn in theirs:
+        conn.close()
     inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
 
     def receive() -> None:
@@ -76,9 +82,15 @@ def _serve(func: Callable[[T], R], tasks: Connection, results: Connection) -> No
             return
         assert isinstance(job, list)
         try:
-            results.send((True, [func(item) for item in job]))
+            answer: tuple[bool, object] = (True, [func(item) for item in job])
         except BaseException as exc:  # handed to the writer, which raises it there
-            results.send((False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+            answer = (False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        try:
+            results.send(answer)
+        except OSError:  # the writer stopped reading (it failed, or was interrupted)
+            return
+        except Exception as exc:  # a result that cannot be pickled
+            results.send((False, f"{type(exc).__name__}: {exc}"))
 
 
 @contextmanager
@@ -101,7 +113,10 @@ def ordered_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 1,
             task_r, task_w = ctx.Pipe(duplex=False)
             res_r, res_w = ctx.Pipe(duplex=False)
             widen_pipe(res_r.fileno())
-            proc = ctx.Process(target=_serve, args=(func, task_r, res_w), daemon=True)
+            # The child closes the writer's ends it inherited, its own included: holding
+            # them, it would never see the writer hang up.
+            theirs = [task_w, res_r, *sends, *recvs]
+            proc = ctx.Process(target=_serve, args=(func, task_r, res_w, theirs), daemon=True)
             proc.start()
             task_r.close()
             res_w.close()
@@ -110,19 +125,19 @@ def ordered_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 1,
             recvs.append(res_r)
         yield _run(_chunked(jobs, chunksize), sends, recvs, depth)
     finally:
+        # Stop, then stop listening: a worker still writing a result that will never be
+        # read gets a broken pipe and ends, instead of waiting for the kill below.
         for conn in sends:
-            try:
+            with suppress(OSError):  # that worker has died already
                 conn.send(None)
-            except OSError:
-                pass
+            conn.close()
+        for conn in recvs:
             conn.close()
         for proc in procs:
-            proc.join(timeout=5)
+            proc.join(timeout=GRACE)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-        for conn in recvs:
-            conn.close()
 
 
 def _chunked(jobs: Iterable[T], size: int) -> Iterator[list[T]]:
