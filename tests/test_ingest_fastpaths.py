@@ -26,8 +26,8 @@ from patchtrail.index.store import Store
 from patchtrail.index.workers import WorkerError, ordered_map
 from patchtrail.mail.diff import patch_id, split_body
 from patchtrail.mail.headers import parse_date, wanted_headers
-from patchtrail.sources.archive import open_archive, read_mails
-from patchtrail.sources.catfile import CatFile, close_shared, read_objects
+from patchtrail.sources.archive import iter_mails, open_archive
+from patchtrail.sources.catfile import CatFile, close_shared, iter_objects
 from patchtrail.sources.records import SkipLog
 
 
@@ -47,7 +47,7 @@ def test_refs_read_by_workers_equal_iter_messages(tmp_path: Path) -> None:
     mails = list(src.iter_messages(None, skips))
     refs = list(src.iter_refs(None))
     try:
-        read = read_mails(refs)
+        read = list(iter_mails(refs))
     finally:
         close_shared()
     assert [(m.key, m.data, m.cursor) for m in mails] == [
@@ -101,8 +101,8 @@ def test_get_many_in_order_with_missing_and_big_objects(blobs) -> None:  # noqa:
         assert cat.get_many([]) == []
         assert cat.get(specs[0]) == want[0]  # the process is still in step
     try:
-        assert read_objects(str(path), specs[:100]) == want[:100]
-        assert read_objects(str(path), specs[100:]) == want[100:]  # the same process again
+        assert list(iter_objects(str(path), specs[:100])) == want[:100]
+        assert list(iter_objects(str(path), specs[100:])) == want[100:]  # the same process again
     finally:
         close_shared()
 

@@ -96,13 +96,13 @@ class MailSource(ABC):
 
     def iter_refs(self, cursor: str | None) -> Iterator[MailRef] | None:
         """Like `iter_messages`, for sources whose messages other processes can read
-        themselves (`read_mails`): where each message is, not its bytes. None when this
+        themselves (`iter_mails`): where each message is, not its bytes. None when this
         kind of source cannot. A message that turns out to be missing is handed to
         `skip_missing`."""
         return None
 
     def skip_missing(self, refs: list[MailRef], skips: SkipLog) -> None:
-        """Record why each of `refs` (which `read_mails` found missing) had no message."""
+        """Record why each of `refs` (which `iter_mails` found missing) had no message."""
         for ref in refs:
             skips.add(ref.key, "no message blob")
 
@@ -118,14 +118,10 @@ class MailRef(NamedTuple):
     cursor: str | None
 
 
-def read_mails(refs: list[MailRef]) -> list[RawMail | None]:
-    """The messages `refs` name (None for each missing one), read by this process's own
-    `git cat-file` (kept open between calls, see `catfile.read_objects`)."""
-    return list(iter_mails(refs))
-
-
 def iter_mails(refs: list[MailRef]) -> Iterator[RawMail | None]:
-    """`read_mails`, one message at a time: git reads the next ones meanwhile."""
+    """The messages `refs` name (None for each missing one), one at a time, read by this
+    process's own `git cat-file` (kept open between calls, see `catfile.iter_objects`):
+    git reads the next ones while the caller parses this one."""
     start = 0
     while start < len(refs):
         repo = refs[start].repo

@@ -28,7 +28,7 @@ except ImportError:  # not on Windows; pipes keep their default size there
 from patchtrail.sources._proc import first_error_line, git_cmd, git_env
 from patchtrail.sources.errors import SourceError
 
-__all__ = ["SEQUENTIAL_READ", "CatFile", "close_shared", "iter_objects", "read_objects", "widen_pipe"]
+__all__ = ["SEQUENTIAL_READ", "CatFile", "close_shared", "iter_objects", "widen_pipe"]
 
 _FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
 _DONE = object()
@@ -289,22 +289,17 @@ def _shared(repo: str, config: Sequence[str]) -> CatFile:
 
 
 def iter_objects(repo: str, specs: Sequence[str], config: Sequence[str] = ()) -> Iterator[bytes | None]:
-    """`read_objects`, lazily (`CatFile.iter_many`)."""
-    return _shared(repo, config).iter_many(specs)
-
-
-def read_objects(repo: str, specs: Sequence[str], config: Sequence[str] = ()) -> list[bytes | None]:
-    """`CatFile(repo, config).get_many(specs)` on a process kept open between calls.
+    """`CatFile(repo, config).iter_many(specs)` on a process kept open between calls.
 
     For worker processes that each read their own share of one repository's objects:
     one git process per worker, not one per call. Only the last repository's process is
     kept (an inbox's epochs are read one after the other); `close_shared()` ends it.
     """
-    return _shared(repo, config).get_many(specs)
+    return _shared(repo, config).iter_many(specs)
 
 
 def close_shared() -> None:
-    """End the processes `read_objects` keeps."""
+    """End the processes `iter_objects` keeps."""
     while _SHARED:
         _SHARED.popitem()[1].close()
 
