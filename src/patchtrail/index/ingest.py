@@ -198,7 +198,7 @@ def _bulk_load(store: Store) -> Iterator[None]:
         yield
         return
     with store.transaction() as c:
-        for name, _sql in bulk_indexes():
+        for name in bulk_indexes(c):
             c.execute(f"DROP INDEX IF EXISTS {name}")
     try:
         yield

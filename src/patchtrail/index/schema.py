@@ -174,25 +174,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS prose_fts USING fts5(
 BULK_TABLES = ("messages", "message_refs", "message_files")
 
 
-def bulk_indexes() -> list[tuple[str, str]]:
-    """(name, CREATE INDEX IF NOT EXISTS statement) of the secondary indexes of BULK_TABLES."""
-    out = []
-    for chunk in DDL.split(";"):
-        stmt = "\n".join(line for line in chunk.splitlines() if not line.lstrip().startswith("--"))
-        words = stmt.split()
-        if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"] and words[7].split("(")[0] in BULK_TABLES:
-            out.append((words[5], stmt.strip()))
-    return out
+def bulk_indexes(conn: sqlite3.Connection) -> list[str]:
+    """The names of the secondary indexes of BULK_TABLES the file holds now."""
+    marks = ",".join("?" * len(BULK_TABLES))
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) ORDER BY name", BULK_TABLES)]
 
 
 def restore_indexes(conn: sqlite3.Connection) -> None:
-    """Build whichever bulk index is missing: after a bulk load, or one killed halfway."""
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    missing = [sql for name, sql in bulk_indexes() if name not in have]
-    if missing:
-        with conn:
-            for sql in missing:
-                conn.execute(sql)
+    """Build whichever index is missing: after a bulk load, or one killed halfway. Every
+    statement of DDL says IF NOT EXISTS, so running it again builds exactly those."""
+    conn.executescript(DDL)
 
 
 class SchemaError(Exception):
