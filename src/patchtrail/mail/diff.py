@@ -164,6 +164,7 @@ def diff_length(lines: list[str]) -> int:
 _GIT_SPACE = b" \t\n\r"
 _MASK_160 = (1 << 160) - 1
 _HEX40 = re.compile(rb"[0-9a-fA-F]{40}")
+_HEX_FIRST = frozenset(b"0123456789abcdefABCDEF")  # spares most lines the expression
 # The first bytes of hunk lines (' ', '+', '-'), and the start of the first line that is not one.
 _HUNK_FIRST = frozenset(b" +-")
 _HUNK_RUN_END = re.compile(rb"\n[^ +\-]")
@@ -242,7 +243,7 @@ def patch_id(diff: str) -> str | None:
                 oid = oid[7:]
             elif oid.startswith(b"From "):
                 oid = oid[5:]
-            if _HEX40.match(oid):
+            if len(oid) >= 40 and oid[0] in _HEX_FIRST and _HEX40.match(oid):
                 break  # the next patch of a series starts here
         if before == -1:
             if line.startswith((b"GIT binary patch", b"Binary files")):

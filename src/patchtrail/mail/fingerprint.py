@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left
+from itertools import repeat
 
 # xxHash (XXH3, 64 bits) rather than hashlib's blake2b: the values only need to be stable
 # and well spread, not cryptographic, and one call per changed line at a third of the
@@ -60,14 +61,17 @@ def fingerprint(diff: str | list[FileDiff]) -> bytes:
             values.add((_hash(b"A\0" + name + b"\0" + anchor.encode("utf-8", "surrogateescape"))
                         & _ANCHOR_BITS) | _TOP)
         for sign, lines in ((b"+\0", fd.added), (b"-\0", fd.removed)):
-            if not lines:
+            unique = set(lines)
+            unique.discard("")
+            if not unique:
                 continue
             # The sign and file name seed the hash of each of its lines; a line that
-            # repeats is hashed once.
+            # repeats is hashed once. Encoded in one piece and hashed through `map`, the
+            # lines never pass through the interpreter one by one (folded lines hold no
+            # newline).
             seed = _hash(sign + name + b"\0")
-            for line in set(lines):
-                if line:
-                    values.add(_hash(line.encode("utf-8", "surrogateescape"), seed) & _LOW)
+            encoded = "\n".join(unique).encode("utf-8", "surrogateescape").split(b"\n")
+            values.update(map(_LOW.__and__, map(xxh3_64_intdigest, encoded, repeat(seed))))
     return _encode(sorted(values))
 
 

@@ -36,18 +36,19 @@ def _strip_one(text: str) -> str | None:
     body = text.rstrip()
     if not body:
         return None
-    # A leading newline lets a footer that is the whole text be found like any other.
-    padded = "\n" + body
-    start = max(0, len(padded) - _MAX_FOOTER_CHARS)
-    window = padded[start:]
+    # The window is the end of "\n" + body: the leading newline lets a footer that is the
+    # whole text be found like any other (only a short text is copied for it).
+    start = max(0, len(body) + 1 - _MAX_FOOTER_CHARS)
+    window = body[start - 1:] if start else "\n" + body
     # A "-- " signature separator or a rule of underscores opens the footer.
     cut = max(window.rfind("\n-- \n"), window.rfind("\n--\n"))
-    for m in _RULE.finditer(window):
-        cut = max(cut, m.start())
+    if "____________________" in window:
+        for m in _RULE.finditer(window):
+            cut = max(cut, m.start())
     if cut < 0:
         return None
     tail = window[cut + 1:]
     if tail.count("\n") > _MAX_FOOTER_LINES or not _ROBOT_WORDS.search(tail):
         return None
-    kept = padded[1 : start + cut].rstrip("\n")
+    kept = body[: max(0, start + cut - 1)].rstrip("\n")
     return kept + "\n" if kept else ""

@@ -36,7 +36,6 @@ _RFC5322_DATE = re.compile(
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
-_WHITESPACE = re.compile(r"\s+")
 
 
 def split_header_block(data: bytes) -> tuple[bytes, bytes]:
@@ -94,7 +93,7 @@ def message_ids(value: str) -> list[str]:
     Clients that forget the angle brackets still separate ids by whitespace, so bare
     tokens with an `@` are accepted when no bracketed id is present.
     """
-    ids = [_WHITESPACE.sub("", m) for m in _ANGLE_ID.findall(value)]
+    ids = ["".join(m.split()) for m in _ANGLE_ID.findall(value)]
     if not ids:
         ids = [t.strip("<>,;") for t in value.split() if "@" in t]
     out: list[str] = []
@@ -107,7 +106,7 @@ def message_ids(value: str) -> list[str]:
 def single_message_id(value: str) -> str | None:
     """The id of a Message-ID header: the bracketed part, else the first token."""
     m = _ANGLE_ID.search(value)
-    msgid = _WHITESPACE.sub("", m.group(1)) if m else (value.split() or [""])[0]
+    msgid = "".join(m.group(1).split()) if m else (value.split() or [""])[0]
     return msgid or None
 
 
@@ -231,7 +230,7 @@ def parse_address(value: str) -> tuple[str, str]:
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     if "=?" in name:
         name = decode_header_text_ex(name)[0]
-    return _WHITESPACE.sub(" ", name).strip().strip('"').strip(), email.strip().strip("<>")
+    return " ".join(name.split()).strip('"').strip(), email.strip().strip("<>")
 
 
 def split_addresses(value: str) -> list[str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 
-_QUOTED = re.compile(r"^[ \t]*>.*(?:\n|$)", re.MULTILINE)
+# A quoted line with the newline before it. Opening with "\n" rather than a MULTILINE `^`
+# lets the search jump from newline to newline instead of trying every character.
+_QUOTED = re.compile(r"\n[ \t]*>.*")
 
 
 def prose(subject: str, message: str, notes: str) -> str:
     """Subject, message part and notes of a message, quoted lines removed."""
     text = "\n".join(x for x in (message, notes) if x)
     if ">" in text:
-        text = _QUOTED.sub("", text)
+        text = _QUOTED.sub("", "\n" + text)[1:]
     return f"{subject}\n{text}" if subject else text

@@ -9,7 +9,7 @@ wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import unquote
 
 _CANONICAL = {
@@ -65,9 +65,8 @@ def parse_trailers(text: str) -> list[tuple[str, str]]:
     directly preceding paragraphs made only of trailers with a well-known key are
     included too, because authors often put `Fixes:` one blank line above the sign-offs.
     """
-    paragraphs = _paragraphs(text)
     found: list[list[tuple[str, str]]] = []
-    for index, paragraph in enumerate(reversed(paragraphs)):
+    for index, paragraph in enumerate(_paragraphs_from_end(text)):
         entries, others = _read_block(paragraph)
         if not entries:
             break
@@ -84,18 +83,20 @@ def parse_trailers(text: str) -> list[tuple[str, str]]:
     return result
 
 
-def _paragraphs(text: str) -> list[list[str]]:
-    paragraphs: list[list[str]] = []
-    current: list[str] = []
-    for line in text.replace("\r", "").split("\n"):
-        if line.strip():
-            current.append(line)
-        elif current:
-            paragraphs.append(current)
-            current = []
-    if current:
-        paragraphs.append(current)
-    return paragraphs
+def _paragraphs_from_end(text: str) -> Iterator[list[str]]:
+    """The paragraphs of `text` (runs of non-blank lines), last first, each read only when
+    asked for: the trailer block is at the end, and a long message is mostly prose above it."""
+    lines = text.replace("\r", "").split("\n")
+    end = len(lines)
+    while end:
+        while end and not lines[end - 1].strip():
+            end -= 1
+        start = end
+        while start and lines[start - 1].strip():
+            start -= 1
+        if start < end:
+            yield lines[start:end]
+        end = start
 
 
 def _read_block(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
@@ -111,13 +112,15 @@ def _read_block(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
             else:
                 others += 1
             continue
-        m = _TRAILER.fullmatch(line.rstrip())
+        # The substring tests skip the regular expressions on the lines (most) that
+        # cannot match them.
+        m = _TRAILER.fullmatch(line.rstrip()) if ":" in line else None
         if m and m.group(2) and not m.group(2).startswith("//"):
             entries.append((canonical_key(m.group(1)), m.group(2)))
             continuable = True
         else:
             continuable = False
-            if not _CHERRY_PICK.fullmatch(line.strip()):
+            if not ("(cherry picked from commit " in line and _CHERRY_PICK.fullmatch(line.strip())):
                 others += 1
     return entries, others
 

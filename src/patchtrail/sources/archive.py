@@ -148,6 +148,9 @@ class PublicInboxSource(MailSource):
         super().__init__(path, name)
         self.kind = kind
         self.epochs = epochs  # (number, absolute path), in numeric order
+        # The new commits of the first epoch to read, listed by `estimate` and handed on
+        # to the read that follows it: one walk of that history instead of two.
+        self._listed: tuple[str, tuple[str, ...], list[str]] | None = None
 
     @staticmethod
     def _load_cursor(cursor: str | None) -> dict[str, str]:
@@ -186,9 +189,20 @@ class PublicInboxSource(MailSource):
             rng = self._range(epoch, state.get(str(n)))
             if rng is None:
                 continue
+            if self._listed is None and not total:
+                commits = self._new_commits(epoch, rng)
+                self._listed = (epoch, tuple(rng), commits)
+                total += len(commits)
+                continue
             out = run_git(epoch, ["rev-list", "--count", *rng, "--"])
             total += int(out.stdout.strip() or 0)
         return total
+
+    @staticmethod
+    def _new_commits(epoch: str, rng: list[str]) -> list[str]:
+        """The commits of `rng`, oldest first."""
+        out = run_git(epoch, ["rev-list", "--reverse", *rng, "--"])
+        return out.stdout.decode("ascii").split()
 
     def iter_messages(self, cursor: str | None, skips: SkipLog) -> Iterator[RawMail]:
         for n, epoch, commits, head, tail in self._epochs_to_read(cursor):
@@ -222,9 +236,12 @@ class PublicInboxSource(MailSource):
             rng = self._range(epoch, state.get(str(n)))
             if rng is None:
                 continue
-            out = run_git(epoch, ["rev-list", "--reverse", *rng, "--"])
-            commits = out.stdout.decode("ascii").split()
-            del out
+            listed, self._listed = self._listed, None
+            if listed is not None and listed[:2] == (epoch, tuple(rng)):
+                commits = listed[2]
+            else:
+                commits = self._new_commits(epoch, rng)
+            del listed
             ekey = str(n)
             head, tail = json.dumps({**state, ekey: "@"}, sort_keys=True).split('"@"')
             if commits:
