@@ -111,3 +111,7 @@ def test_prose_leaves_quotes_out() -> None:
                  "On Monday X wrote:\n> quoted_name here\n  > nested_quote\nmy_answer is here", "notes_word")
     assert "quoted_name" not in text and "nested_quote" not in text
     assert "my_answer" in text and "notes_word" in text and "enable_preemption_timer" in text
+    # Quoted lines first and last, and nothing but quotes.
+    edges = prose("", "> first_quoted\nkept_word\n> last_quoted", "")
+    assert edges.split() == ["kept_word"]
+    assert prose("", "> only_quoted\n>> nested", "").split() == []

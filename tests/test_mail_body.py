@@ -59,6 +59,22 @@ def test_footer_keeps_human_signature():
     assert strip_list_footer(mailman) == "Body\n"
 
 
+def test_footer_found_at_either_end_of_its_window():
+    footer = "-- \nMailing list info: https://lists.linux.it/listinfo/ltp\n"
+    # The footer is the whole text: nothing is left.
+    assert strip_list_footer(footer) == ""
+    assert strip_list_footer("\n\n" + footer + "\n\n") == ""
+    # A long text (the footer window is its last 1,500 characters): only the footer goes,
+    # and the text before it is kept to the character.
+    long_body = "".join(f"line {i} of a long cover letter\n" for i in range(200))
+    assert strip_list_footer(long_body + "\n" + footer) == long_body
+    assert strip_list_footer(long_body + footer + "  \n") == long_body
+    # A rule of underscores far up in a long text is not looked at, one near the end is.
+    rule = "_" * 30 + "\nltp mailing list\nhttps://lists.linux.it/listinfo/ltp\n"
+    assert strip_list_footer(long_body + rule) == long_body
+    assert strip_list_footer(rule + long_body) == rule + long_body
+
+
 def _diff(lines_removed, lines_added, path="drivers/x.c"):
     hunk = "".join(f"-{x}\n" for x in lines_removed) + "".join(f"+{x}\n" for x in lines_added)
     return (f"diff --git a/{path} b/{path}\nindex 1..2 100644\n--- a/{path}\n+++ b/{path}\n"

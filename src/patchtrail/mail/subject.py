@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from patchtrail.mail.charset import decode_bytes
@@ -33,6 +34,8 @@ _NON_WORD = re.compile(r"\W+")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
 
 
+# A third of an archive's subjects repeat one read shortly before (replies to one thread).
+@lru_cache(maxsize=4096)
 def parse_subject(raw: str) -> SubjectInfo:
     """Split a subject into reply state, patch tags and title.
 
