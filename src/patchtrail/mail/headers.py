@@ -50,10 +50,8 @@ def split_header_block(data: bytes) -> tuple[bytes, bytes]:
     if m is None:
         return data + b"\n", b""
     end = m.start() + 1
-    rest = data[end:]
-    if rest.startswith(b"\n"):
-        rest = rest[1:]
-    return data[:end], rest
+    # The blank line that ends the block belongs to neither part (one copy of the body).
+    return data[:end], data[end + 1:] if data.startswith(b"\n", end) else data[end:]
 
 
 def wanted_headers(block: bytes) -> dict[str, list[bytes]]:
