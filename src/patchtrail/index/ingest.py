@@ -21,7 +21,6 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -35,15 +34,13 @@ from patchtrail.index.rows import (
 )
 from patchtrail.index.schema import bulk_indexes, restore_indexes
 from patchtrail.index.store import Store, dumps_tips, loads_tips
-from patchtrail.index.workers import ordered_map
+from patchtrail.index.workers import chunked, ordered_map
 from patchtrail.sources.archive import MailRef, MailSource, iter_mails, open_archive
 from patchtrail.sources.catfile import close_shared
 from patchtrail.sources.git import GitRepo
 from patchtrail.sources.records import RawMail, SkipLog
 
 BATCH = 500
-T = TypeVar("T")
-R = TypeVar("R")
 K = TypeVar("K", RawMail, MailRef)  # anything with the `key` of a message in its source
 
 
@@ -95,12 +92,6 @@ class RunSummary:
             self.skip(reason, n)
 
 
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
 def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
                progress: Progress | None = None) -> RunSummary:
     """Store every commit reachable from `refs` that the index does not hold yet."""
@@ -118,7 +109,7 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
     jobs = ((rec, src.id) for rec in repo.read_commits(todo, skips))
     idents = IdentWriter()
     with ordered_map(commit_job, jobs, chunksize=16) as results:
-        for batch in _chunks(results, _batch()):
+        for batch in chunked(results, _batch()):
             with store.transaction() as c:
                 c.executemany(sql, [values for values, _, _ in batch])
                 c.executemany(
@@ -142,15 +133,16 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
 
 def _unknown_commits(store: Store, oids: list[str]) -> list[str]:
     known: set[str] = set()
-    for chunk in _chunks(oids, 900):
+    for chunk in chunked(oids, 900):
         q = f"SELECT oid FROM commits WHERE oid IN ({','.join('?' * len(chunk))})"
         known.update(r[0] for r in store.conn.execute(q, chunk))
     return [o for o in oids if o not in known]
 
 
 def index_archive(store: Store, path: str | Path, progress: Progress | None = None,
-                  source: MailSource | None = None) -> RunSummary:
-    """Store every message of the archive that came after the saved cursor."""
+                  source: MailSource | None = None, processes: int | None = None) -> RunSummary:
+    """Store every message of the archive that came after the saved cursor, parsed by
+    `processes` workers (default: see index.workers.workers; 1 parses in this process)."""
     progress = progress or NoProgress()
     summary = RunSummary()
     src_obj = source or open_archive(path)
@@ -158,7 +150,7 @@ def index_archive(store: Store, path: str | Path, progress: Progress | None = No
     skips = SkipLog()
     progress.start(f"messages of {src_obj.path}", src_obj.estimate(src.cursor))
     with _bulk_load(store):
-        _read_archive(store, src.id, src.cursor, src_obj, summary, progress, skips)
+        _read_archive(store, src.id, src.cursor, src_obj, summary, progress, skips, processes)
     for reason, n in skips.by_reason().items():
         summary.skip(reason, n)
     progress.finish()
@@ -166,23 +158,22 @@ def index_archive(store: Store, path: str | Path, progress: Progress | None = No
 
 
 def _read_archive(store: Store, src_id: int, cursor: str | None, src_obj: MailSource,
-                  summary: RunSummary, progress: Progress, skips: SkipLog) -> None:
+                  summary: RunSummary, progress: Progress, skips: SkipLog,
+                  processes: int | None) -> None:
     refs = src_obj.iter_refs(cursor)
     if refs is None:
         raws = _unseen(store, src_id, src_obj.iter_messages(cursor, skips), summary)
         jobs = ((raw, src_obj.name, src_id) for raw in raws)
-        with ordered_map(parse_raw, jobs, chunksize=16) as rows, _fewer_checkpoints(store), \
-                _no_cycle_collection():
+        with ordered_map(parse_raw, jobs, chunksize=16, n=processes) as rows, _writing(store):
             _store_rows(store, src_id, rows, summary, progress)
     else:
         # The workers read the messages themselves: this process, which also writes the
         # index, never touches their bytes.
         missing: list[MailRef] = []
         batches = ((batch, src_obj.name, src_id)
-                   for batch in _chunks(_unseen(store, src_id, refs, summary), REF_BATCH))
+                   for batch in chunked(_unseen(store, src_id, refs, summary), REF_BATCH))
         try:
-            with ordered_map(_parse_refs, batches) as results, \
-                    _fewer_checkpoints(store), _no_cycle_collection():
+            with ordered_map(_parse_refs, batches, n=processes) as results, _writing(store):
                 _store_rows(store, src_id, _found(results, missing), summary, progress)
         finally:
             close_shared()  # the reader of a run without workers
@@ -239,27 +230,24 @@ _CHECKPOINT_BYTES = 64 << 20
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The writer's rows are tuples of strings, bytes and numbers, which form no cycles;
-    the cycle collector's passes over them were 4 % of this process's CPU."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+def _writing(store: Store) -> Iterator[None]:
+    """How the writer runs while it stores a stream of rows.
 
-
-@contextmanager
-def _fewer_checkpoints(store: Store) -> Iterator[None]:
+    Fewer checkpoints (see _CHECKPOINT_BYTES), and no cycle collection: the rows are
+    tuples of strings, bytes and numbers, which form no cycles, and the collector's passes
+    over them were 4 % of this process's CPU.
+    """
     conn = store.conn
     before = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     page = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.execute(f"PRAGMA wal_autocheckpoint={max(1000, _CHECKPOINT_BYTES // page)}")
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
+        if collecting:
+            gc.enable()
         conn.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
 
 
@@ -298,7 +286,7 @@ def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
     cols = ",".join(("id",) + MESSAGE_COLUMNS)
     insert = f"INSERT INTO messages({cols}) VALUES ({','.join('?' * (len(MESSAGE_COLUMNS) + 1))})"
     msgid_at = MESSAGE_COLUMNS.index("msgid")
-    for batch in _chunks(rows, _batch()):
+    for batch in chunked(rows, _batch()):
         cursor = next((row.cursor for row in reversed(batch) if row.cursor is not None), None)
         with store.transaction() as c:
             known = _known_msgids(c, [str(row.values[msgid_at]) for row in batch if row.values])
@@ -338,7 +326,7 @@ def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
 
 def _known_msgids(c: sqlite3.Connection, msgids: list[str]) -> set[str]:
     known: set[str] = set()
-    for chunk in _chunks(msgids, 900):
+    for chunk in chunked(msgids, 900):
         q = f"SELECT msgid FROM messages WHERE msgid IN ({','.join('?' * len(chunk))})"
         known.update(r[0] for r in c.execute(q, chunk))
     return known

@@ -103,12 +103,15 @@ def commit_job(job: tuple[CommitRecord, int]) -> tuple[tuple[object, ...], str |
     return commit_values(rec, source_id), rec.diff_error, idents
 
 
-def message_values(mail: ParsedMail, list_name: str, key: str, source_id: int) -> dict[str, object]:
+def message_values(mail: ParsedMail, list_name: str, key: str,
+                   source_id: int) -> tuple[tuple[object, ...], list[str]]:
+    """The message row in MESSAGE_COLUMNS order, and the paths its diff touches."""
     s = mail.subject
     parts = (mail.message, mail.notes, mail.diff)
     body = "\0".join(x.replace("\0", "") for x in parts).encode("utf-8", "surrogatepass")
     fds = file_diffs(mail.diff) if mail.diff else []
-    return {
+    paths = diff_files(fds)
+    values = {
         "msgid": mail.message_id,
         "generated_id": int(mail.message_id_generated),
         "source_id": source_id,
@@ -138,11 +141,12 @@ def message_values(mail: ParsedMail, list_name: str, key: str, source_id: int) -
         "base_commit": mail.base_commit,
         "patch_id": patch_id(mail.diff) if mail.diff else None,
         "fingerprint": fingerprint(fds) if mail.diff else None,
-        "files": "\n".join(diff_files(fds)),
+        "files": "\n".join(paths),
         "trailers": json.dumps(list(mail.trailers)),
         "problems": "\n".join(mail.problems),
         "body": _compressor().compress(body),
     }
+    return tuple(values[c] for c in MESSAGE_COLUMNS), paths
 
 
 def parse_raw(job: tuple[RawMail, str, int]) -> MessageRow:
@@ -163,14 +167,14 @@ def parse_raw(job: tuple[RawMail, str, int]) -> MessageRow:
     except (RecursionError, MemoryError, ValueError, LookupError, TypeError,
             UnicodeError, AttributeError, IndexError) as exc:
         return MessageRow(raw.key, raw.cursor, None, [], f"parser error: {type(exc).__name__}")
-    values = message_values(mail, lore_list_name(mail.list_id, fallback_list), raw.key, source_id)
-    files = str(values["files"]).split("\n") if values["files"] else []
+    values, files = message_values(mail, lore_list_name(mail.list_id, fallback_list), raw.key,
+                                   source_id)
     refs = set(mail.references)
     if mail.in_reply_to:
         refs.add(mail.in_reply_to)
     text = prose(mail.subject.raw, mail.message, mail.notes)
     return MessageRow(
-        raw.key, raw.cursor, tuple(values.values()), files, None, sorted(refs),
+        raw.key, raw.cursor, values, files, None, sorted(refs),
         mail.subject.norm if mail.is_patch or mail.subject.is_patch else None,
         text if text.strip() else "",
     )

@@ -123,7 +123,7 @@ def ordered_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 1,
             procs.append(proc)
             sends.append(task_w)
             recvs.append(res_r)
-        yield _run(_chunked(jobs, chunksize), sends, recvs, depth)
+        yield _run(chunked(jobs, chunksize), sends, recvs, depth)
     finally:
         # Stop, then stop listening: a worker still writing a result that will never be
         # read gets a broken pipe and ends, instead of waiting for the kill below.
@@ -140,7 +140,8 @@ def ordered_map(func: Callable[[T], R], jobs: Iterable[T], chunksize: int = 1,
                 proc.join()
 
 
-def _chunked(jobs: Iterable[T], size: int) -> Iterator[list[T]]:
+def chunked(jobs: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of `size` items of `jobs` (the last one shorter), read lazily."""
     it = iter(jobs)
     while chunk := list(islice(it, size)):
         yield chunk
