@@ -19,7 +19,7 @@ from patchtrail.link.model import CommitInfo
 WINDOW_BEFORE = 2 * 365 * 86400
 WINDOW_AFTER = 2 * 86400
 PER_LOOKUP = 200
-_WORD = re.compile(r"[A-Za-z0-9_]{3,}")
+WORD = re.compile(r"[A-Za-z0-9_]{3,}")  # a word worth searching for
 COMMON_WORDS = frozenset(
     ["the", "and", "for", "from", "with", "into", "that", "this", "add", "fix", "use", "when", "not", "are", "was", "has", "have", "set", "get", "new", "remove", "update", "make", "test", "tests", "support"]
 )
@@ -128,7 +128,7 @@ def rarest_files(conn: sqlite3.Connection, files: tuple[str, ...], n: int) -> li
 
 def fts_query(text: str) -> str | None:
     """An FTS5 OR-query of the subject's telling words, each quoted (no query syntax leaks)."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in COMMON_WORDS]
+    words = [w for w in WORD.findall(text.lower()) if w not in COMMON_WORDS]
     words = list(dict.fromkeys(words))[:12]
     if not words:
         return None

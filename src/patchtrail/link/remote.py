@@ -24,17 +24,16 @@ thread of the message it is then linked to is fetched last, so that `series` and
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
 from patchtrail.index.ingest import Progress, RunSummary, index_archive
 from patchtrail.index.store import Store
-from patchtrail.link.candidates import COMMON_WORDS, WINDOW_AFTER, WINDOW_BEFORE
+from patchtrail.index.workers import chunked
+from patchtrail.link.candidates import COMMON_WORDS, WORD, window
 from patchtrail.link.dig import dig_commit, link_ids
 from patchtrail.link.model import CommitInfo, DigResult
 from patchtrail.mail.headers import (
@@ -65,9 +64,7 @@ __all__ = [
     "attach_repository",
     "cache_dir_for",
     "commit_query",
-    "ensure_for_commit",
     "ensure_for_commits",
-    "ensure_message",
     "ensure_search",
     "ensure_thread",
     "open_client",
@@ -79,8 +76,6 @@ __all__ = [
 ]
 
 CHUNK = 16
-JOBS_ENV = "PATCHTRAIL_JOBS"
-_WORD = re.compile(r"[A-Za-z0-9_]{3,}")
 # Words of patch subjects in general, on top of link.candidates' common words: a search
 # for "convert" and "api" finds every "Convert to new API" patch of a list.
 _PATCH_WORDS = frozenset((
@@ -148,23 +143,6 @@ def remembered(store: Store, client: PublicInboxClient, prefix: str) -> list[str
 IN_PROCESS = 200
 
 
-@contextmanager
-def _in_process(yes: bool) -> Iterator[None]:
-    """PATCHTRAIL_JOBS=1 for the ingest call inside (the index stage's own switch)."""
-    if not yes:
-        yield
-        return
-    old = os.environ.get(JOBS_ENV)
-    os.environ[JOBS_ENV] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(JOBS_ENV, None)
-        else:
-            os.environ[JOBS_ENV] = old
-
-
 def _message_id(data: bytes) -> str | None:
     block, _ = split_header_block(data.replace(b"\r\n", b"\n"))
     values = wanted_headers(block).get("message-id")
@@ -172,8 +150,10 @@ def _message_id(data: bytes) -> str | None:
 
 
 def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[bytes],
-                   summary: FetchSummary | None = None, progress: Progress | None = None) -> int:
-    """Parse and store fetched messages the index does not hold yet; how many were new.
+                   summary: FetchSummary | None = None,
+                   progress: Progress | None = None) -> tuple[int, list[str]]:
+    """Parse and store fetched messages the index does not hold yet: how many were new,
+    and the Message-IDs of all of them (read once here, for the callers' bookkeeping).
 
     Deduplicated by Message-ID against the whole index (a local archive may hold some)
     and within the batch; a message without one is keyed by its hash.
@@ -187,19 +167,18 @@ def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[byte
         by_key.setdefault(key, (msgid, data))
     ids = [m for m, _ in by_key.values() if m]
     known: set[str] = set()
-    for i in range(0, len(ids), 900):
-        chunk = ids[i:i + 900]
+    for chunk in chunked(ids, 900):
         known.update(r[0] for r in store.conn.execute(
             f"SELECT msgid FROM messages WHERE msgid IN ({','.join('?' * len(chunk))})", chunk))
     raws = [RawMail(key, data) for key, (msgid, data) in by_key.items() if msgid not in known]
     if not raws:
-        return 0
-    with _in_process(len(raws) < IN_PROCESS):
-        run = index_archive(store, client.inbox.url, progress,
-                            source=FetchedMessages(client.inbox, raws))
+        return 0, ids
+    run = index_archive(store, client.inbox.url, progress,
+                        source=FetchedMessages(client.inbox, raws),
+                        processes=1 if len(raws) < IN_PROCESS else None)
     summary.index.add(run)
     summary.messages_stored += run.messages_stored
-    return run.messages_stored
+    return run.messages_stored, ids
 
 
 # -- the ensure functions -----------------------------------------------------------------
@@ -215,10 +194,10 @@ def ensure_search(store: Store, client: PublicInboxClient, query: str, threads: 
         return 0
     summary.questions += 1
     mails = client.search(query, threads=threads)
-    stored = store_messages(store, client, mails, summary)
+    stored, msgids = store_messages(store, client, mails, summary)
     keys = {key}
     if threads:  # every thread touched came whole: asking for one of them again is moot
-        keys.update(_thread_key(m) for m in _roots_of(store, [_message_id(d) for d in mails]))
+        keys.update(_thread_key(m) for m in _roots_of(store, msgids))
     remember(store, client, keys)
     return stored
 
@@ -227,45 +206,37 @@ def _thread_key(msgid: str) -> str:
     return f"ask:t/{msgid}"
 
 
-def _root(store: Store, msgid: str) -> str:
-    """The first Message-ID of a stored message's References (its thread's root)."""
-    row = store.conn.execute("SELECT refs, in_reply_to FROM messages WHERE msgid=?",
-                             (msgid,)).fetchone()
-    if row is None:
-        return msgid
-    refs = (row["refs"] or "").split()
-    return refs[0] if refs else (row["in_reply_to"] or msgid)
-
-
 def ensure_thread(store: Store, client: PublicInboxClient, msgid: str, refresh: bool = False,
                   summary: FetchSummary | None = None) -> int:
     """Make sure the index holds the whole thread of `msgid` (one request, once)."""
     summary = summary or FetchSummary()
-    keys = {_thread_key(msgid), _thread_key(_root(store, msgid))}
+    keys = {_thread_key(msgid)} | {_thread_key(m) for m in _roots_of(store, [msgid])}
     if not refresh and any(_asked(store, client, k) for k in keys):
         summary.already_asked += 1
         return 0
     summary.questions += 1
     mails = client.thread(msgid)
-    stored = store_messages(store, client, mails, summary)
-    keys.update(_thread_key(m) for m in _roots_of(store, [_message_id(d) for d in mails]))
+    stored, msgids = store_messages(store, client, mails, summary)
+    keys.update(_thread_key(m) for m in _roots_of(store, msgids))
     remember(store, client, keys)
     return stored
 
 
-def ensure_message(store: Store, client: PublicInboxClient, msgid: str,
-                   summary: FetchSummary | None = None) -> bool:
-    """Make sure the index holds the message `msgid` if the server has it."""
-    if store.conn.execute("SELECT 1 FROM messages WHERE msgid=?", (msgid,)).fetchone():
-        return True
-    summary = summary or FetchSummary()
-    summary.questions += 1
-    store_messages(store, client, client.raw(msgid), summary)
-    return store.conn.execute("SELECT 1 FROM messages WHERE msgid=?", (msgid,)).fetchone() is not None
-
-
-def _roots_of(store: Store, msgids: Iterable[str | None]) -> set[str]:
-    return {_root(store, m) for m in msgids if m}
+def _roots_of(store: Store, msgids: Iterable[str]) -> set[str]:
+    """The roots of the threads of `msgids`: for a stored message, the first Message-ID of
+    its References (else its In-Reply-To); otherwise the id itself."""
+    ids = list(dict.fromkeys(msgids))
+    rows: dict[str, tuple[str | None, str | None]] = {}
+    for chunk in chunked(ids, 900):
+        rows.update((r[0], (r[1], r[2])) for r in store.conn.execute(
+            "SELECT msgid, refs, in_reply_to FROM messages"
+            f" WHERE msgid IN ({','.join('?' * len(chunk))})", chunk))
+    roots: set[str] = set()
+    for msgid in ids:
+        refs, in_reply_to = rows.get(msgid, (None, None))
+        first = (refs or "").split()
+        roots.add(first[0] if first else (in_reply_to or msgid))
+    return roots
 
 
 # -- commits ----------------------------------------------------------------------------
@@ -282,7 +253,7 @@ def _is_identifier(word: str) -> bool:
 def title_words(title: str) -> list[str]:
     """A subject's telling words, rarest first (as far as one can tell alone):
     identifiers (`dup06`, `start_sw_tscdeadline`) before words, longer before shorter."""
-    words = [w for w in _WORD.findall(title.lower())
+    words = [w for w in WORD.findall(title.lower())
              if w not in COMMON_WORDS and w not in _PATCH_WORDS]
     return sorted(dict.fromkeys(words), key=lambda w: (not _is_identifier(w), -len(w)))
 
@@ -306,13 +277,11 @@ def telling_files(commit: CommitInfo, n: int = 1) -> list[str]:
 def commit_query(commit: CommitInfo) -> Query | None:
     """One search for the candidates a local dig of `commit` would look at.
 
-    Mirrors link.candidates: exact author date; same author in the window with a subject
+    Mirrors link.candidates: exact author date; same author in the span with a subject
     word in common; the subject's rarest identifier, else two of its three rarest words,
-    in the window; the rarest file in the window with the author or a subject word.
+    in the span; the rarest file in the span with the author or a subject word.
     """
-    lo = min(commit.author_time, commit.committer_time) - WINDOW_BEFORE
-    hi = max(commit.author_time, commit.committer_time) + WINDOW_AFTER
-    window = date_range(lo, hi)
+    span = date_range(*window(commit))
     words = subject_words(commit)
     any_word = any_of(*(phrase("s", w) for w in words[:5]))
     author = phrase("f", commit.author_email) if commit.author_email else None
@@ -321,12 +290,12 @@ def commit_query(commit: CommitInfo) -> Query | None:
         rare = phrase("s", top[0])  # an identifier alone is rare enough
     else:
         rare = any_of(*(all_of(phrase("s", a), phrase("s", b)) for a, b in combinations(top, 2)))
-    by_file = [all_of(phrase("dfn", f), window, any_of(author, any_word))
+    by_file = [all_of(phrase("dfn", f), span, any_of(author, any_word))
                for f in telling_files(commit)]
     return any_of(
         exact_time(commit.author_time),
-        all_of(author, window, any_word) if author and any_word else None,
-        all_of(rare, window) if rare else None,
+        all_of(author, span, any_word) if author and any_word else None,
+        all_of(rare, span) if rare else None,
         *by_file,
     )
 
@@ -386,12 +355,6 @@ def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequenc
     if progress:
         progress.finish()
     return summary
-
-
-def ensure_for_commit(store: Store, client: PublicInboxClient, commit: CommitInfo,
-                      links: bool = True, thread: bool = True, refresh: bool = False) -> FetchSummary:
-    """Make sure the index holds the messages a dig of `commit` needs, and its thread."""
-    return ensure_for_commits(store, client, [commit], links, thread, refresh)
 
 
 # -- which server, and the client ---------------------------------------------------------
