@@ -98,6 +98,11 @@ class Posting:
     def messages(self) -> list[PostedPatch]:
         return ([self.cover] if self.cover else []) + self.patches
 
+    @property
+    def head(self) -> PostedPatch | None:
+        """What a posting is shown and linked by: its cover letter, else its first patch."""
+        return self.cover or (self.patches[0] if self.patches else None)
+
 
 @dataclass(slots=True)
 class RevisionLink:

@@ -89,14 +89,6 @@ class Thread:
             todo.extend(self.children.get(mid, []))
         return sorted(out, key=lambda m: (m.date or 0, m.id))
 
-    def depth(self, msgid: str) -> int:
-        d, seen = 0, {msgid}
-        cur = self.parent.get(msgid)
-        while cur is not None and cur not in seen:
-            seen.add(cur)
-            d += 1
-            cur = self.parent.get(cur)
-        return d
 
 
 def thread_of(conn: sqlite3.Connection, msgid: str, limit: int = MAX_THREAD) -> Thread:

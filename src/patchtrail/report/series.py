@@ -52,7 +52,7 @@ def _posting(p: Posting) -> dict[str, object]:
 def revision_dict(r: Revision) -> dict[str, object]:
     d = _posting(r.posting)
     d["link"] = asdict(r.link) if r.link else None
-    d["resends"] = [{"key": x.key, "date": iso(x.date), "url": (x.cover or x.patches[0]).url}
+    d["resends"] = [{"key": x.key, "date": iso(x.date), "url": x.head.url}
                     for x in r.resends]
     return d
 
@@ -158,11 +158,11 @@ def _revisions(s: Series, console: Console) -> None:
         count = f"{len(p.patches)}" + (f"/{p.total}" if p.total and p.total != len(p.patches) else "")
         link = f"{r.link.method} {r.link.confidence:.2f}" if r.link else ""
         mark = " ◀" if r.version == s.start_version else ""
-        head = p.cover or p.patches[0]
+        head = p.head
         cell = Text(p.title + _tags_of(p))
         cell.append(f"\n{head.url}", style="dim")
         for x in r.resends:
-            cell.append(f"\nresent {day(x.date)} {(x.cover or x.patches[0]).url}", style="dim")
+            cell.append(f"\nresent {day(x.date)} {x.head.url}", style="dim")
         rows.append((r.version, [Text(f"v{r.version}{mark}"), Text(day(p.date)), Text(count), Text(link), cell]))
     for v in s.missing_versions:
         if v not in versions:

@@ -53,7 +53,7 @@ def _revision_events(revisions: list[Revision], missing: list[int], kind: str) -
     out: list[Event] = []
     for r in revisions:
         p = r.posting
-        head = p.cover or p.patches[0]
+        head = p.head
         out.append((0, f"v{r.version}", f"v{r.version} {p.title}", head.url, kind, day(p.date)))
     out += [(0, f"v{v}", f"v{v}: not in the archive", "", "missing", "") for v in missing]
     return sorted(out, key=lambda e: int(e[1][1:]))

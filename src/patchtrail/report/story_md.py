@@ -123,7 +123,7 @@ def render(s: Story) -> str:
             out.append(f"### {link(g.title, g.url)}\n")
             if f.revisions:
                 revs = " → ".join(
-                    f"{link(f'v{r.version}', (r.posting.cover or r.posting.patches[0]).url)} {day(r.posting.date)}"
+                    f"{link(f'v{r.version}', r.posting.head.url)} {day(r.posting.date)}"
                     for r in f.revisions)
                 missing = ("; " + ", ".join(f"v{v}" for v in f.missing_versions) + " not in the archive"
                            if f.missing_versions else "")

@@ -47,7 +47,6 @@ class Life:
 
     events: list[IdentEvent]
     alive: bool
-    commit_ids: dict[str, int]   # oid -> commits.id, for the events' commits
 
 
 def ident_id(conn: sqlite3.Connection, name: str) -> int | None:
@@ -111,7 +110,7 @@ def life(conn: sqlite3.Connection, name: str, source_id: int | None) -> Life:
     """Replay the identifier's rows; see the module docstring for the rules."""
     iid = ident_id(conn, name)
     if iid is None:
-        return Life([], False, {})
+        return Life([], False)
     rows = conn.execute(
         "SELECT commit_id, path_id, added, removed, line FROM ident_changes WHERE ident_id=?", (iid,)
     ).fetchall()
@@ -167,8 +166,7 @@ def _replay(by_commit: dict[int, list[tuple[int, int, int, int | None]]],
         kind, src, dst = _classify(places, moved, before, total, born)
         born = born or kind == BIRTH
         events.append(IdentEvent(refs[cid], kind, sorted(places, key=lambda p: p.path), src, dst))
-    oids = {refs[c].oid: c for c in refs}
-    return Life(events, total > 0, oids)
+    return Life(events, total > 0)
 
 
 def _classify(places: list[Place], moved: list[tuple[str, str]], before: int, after: int,

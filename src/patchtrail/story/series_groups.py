@@ -92,7 +92,7 @@ def _group(email: EmailRef | None) -> FollowUpGroup:
 
 def _name_after(group: FollowUpGroup, last: Posting) -> None:
     """A chained follow-up is named as `patchtrail series` names it: its latest revision."""
-    head = last.cover or (last.patches[0] if last.patches else None)
+    head = last.head
     group.key, group.title = last.thread_root, last.title
     if head is not None:
         group.url = head.url
