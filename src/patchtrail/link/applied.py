@@ -73,12 +73,15 @@ def _by_subject(conn: sqlite3.Connection, norms: set[str]) -> dict[str, list[tup
     return out
 
 
-def _positions(conn: sqlite3.Connection, commits: list[CommitInfo]) -> list[CommitInfo]:
-    """Commits in the order they were applied: commit time, then history order."""
-    ids = {r[0]: r[1] for r in conn.execute(
-        f"SELECT oid, id FROM commits WHERE oid IN ({','.join('?' * len(commits))})",
-        [c.oid for c in commits])}
-    return sorted(commits, key=lambda c: (c.committer_time, ids.get(c.oid, 0)))
+def _positions(conn: sqlite3.Connection,
+               commits: list[CommitInfo]) -> tuple[list[CommitInfo], dict[str, str]]:
+    """Commits in the order they were applied (commit time, then history order), and
+    who committed each, in one query."""
+    rows = {r[0]: (r[1], f"{r[2]} <{r[3]}>") for r in conn.execute(
+        "SELECT oid, id, committer_name, committer_email FROM commits"
+        f" WHERE oid IN ({','.join('?' * len(commits))})", [c.oid for c in commits])}
+    ordered = sorted(commits, key=lambda c: (c.committer_time, rows[c.oid][0] if c.oid in rows else 0))
+    return ordered, {oid: who for oid, (_id, who) in rows.items()}
 
 
 def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
@@ -103,7 +106,7 @@ def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
     applied = revisions[applied_i]
     by_msgid = {m.msgid: m for pm in revisions for m in pm.msgs}
     to_applied = _translation(revisions, applied_i)
-    ordered = _positions(store.conn, [v[0] for v in linked.values()])
+    ordered, committers = _positions(store.conn, [v[0] for v in linked.values()])
     diffs = commit_diffs(store, [c.oid for c in ordered if _edited(c, by_msgid[linked[c.oid][1]])])
     out: list[AppliedCommit] = []
     for pos, c in enumerate(ordered, start=1):
@@ -111,7 +114,7 @@ def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
         sent = by_msgid[msgid]
         target = to_applied.get(msgid, sent)
         ac = AppliedCommit(
-            oid=c.oid, subject=c.subject, position=pos, committer="",
+            oid=c.oid, subject=c.subject, position=pos, committer=committers.get(c.oid, ""),
             committed=c.committer_time, number=target.number or 1, msgid=msgid,
             posted_title=sent.title, version=sent.version,
             reworded=c.subject.strip() != sent.title.strip(), score=score, method=method,
@@ -120,7 +123,6 @@ def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
             ac.delta = diff_delta(_message_diff(db, sent), diffs[c.oid], list(sent.files), list(c.files))
             ac.edited = not ac.delta.empty
         out.append(ac)
-    _committers(store.conn, out)
     mapped = {ac.number for ac in out}
     never = []
     for m in applied.patches:
@@ -190,9 +192,3 @@ def _squashed_into(m: Msg, commits: list[CommitInfo]) -> str | None:
             best = (share, c.oid)
     return best[1] if best else None
 
-
-def _committers(conn: sqlite3.Connection, commits: list[AppliedCommit]) -> None:
-    for ac in commits:
-        row = conn.execute("SELECT committer_name, committer_email FROM commits WHERE oid=?", (ac.oid,)).fetchone()
-        if row:
-            ac.committer = f"{row[0]} <{row[1]}>"

@@ -66,20 +66,17 @@ def file_diffs(diff: str) -> list[FileDiff]:
             if uncounted and (line in ("-- ", "--") or c not in (" ", "+", "-", "\\")):
                 in_hunk = False
                 continue
-            if c == "+":
+            if c == "+" or c == "-":
                 if not after_change:
                     if last:
                         anchors.append(" ".join(last[1:].split()))
                     after_change = True
-                after -= 1
-                added.append(" ".join(line[1:].split()))
-            elif c == "-":
-                if not after_change:
-                    if last:
-                        anchors.append(" ".join(last[1:].split()))
-                    after_change = True
-                before -= 1
-                removed.append(" ".join(line[1:].split()))
+                if c == "+":
+                    after -= 1
+                    added.append(" ".join(line[1:].split()))
+                else:
+                    before -= 1
+                    removed.append(" ".join(line[1:].split()))
             elif c == " " or not c:
                 before -= 1
                 after -= 1

@@ -119,10 +119,10 @@ def mirror_inbox(client: PublicInboxClient, target: Path,
         if on_epoch:
             on_epoch(i, len(epochs), url)
         if path.is_dir():
-            if remote_fp and fingerprint(path) == remote_fp:
+            before = fingerprint(path)
+            if remote_fp and before == remote_fp:
                 action = "up to date"
             else:
-                before = fingerprint(path)
                 _git(["--git-dir", str(path), "fetch", "--quiet", "--prune", url,
                       "+refs/*:refs/*"], url)
                 action = "up to date" if fingerprint(path) == before else "fetched"
