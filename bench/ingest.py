@@ -21,9 +21,10 @@ from pathlib import Path
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _sample(root: int) -> tuple[int, dict[int, tuple[str, float]]]:
-    """Memory of a process and all its descendants (the parse workers, git), in KiB, and
-    the CPU seconds each of them has used so far, by kind: "main", "workers" or "git".
+def _sample(root: int, memory: bool = True) -> tuple[int, dict[int, tuple[str, float]]]:
+    """Memory of a process and all its descendants (the parse workers, git), in KiB (0
+    unless `memory`), and the CPU seconds each of them has used so far, by kind: "main",
+    "workers" or "git".
 
     Proportional set size (Pss): forked workers share the parent's pages copy-on-write,
     and summing their plain RSS would count those pages once per worker. Only the tree
@@ -42,7 +43,8 @@ def _sample(root: int) -> tuple[int, dict[int, tuple[str, float]]]:
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         ticks = stat[stat.rindex(")") + 2:].split()
-        total += _pss(entry) or int(ticks[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        if memory:
+            total += _pss(entry) or int(ticks[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
         kind = "main" if pid == root else "git" if name == "git" else "workers"
         tree[pid] = (kind, (int(ticks[11]) + int(ticks[12])) / _TICK)  # utime, stime
         todo.extend(kids)
@@ -58,29 +60,43 @@ def _pss(entry: Path) -> int:
     return 0
 
 
+# Seconds between samples of the tree's CPU, and samples between two of its memory.
+# Reading Pss walks each process's page tables: ~2 ms per sample of the index run, which
+# every 50 ms took 6 % of a core from the two-core run being measured (and none from the
+# floor, which is not sampled). Memory stays on a plateau for most of the run, so a
+# reading every 300 ms finds the same peak at a sixth of that cost.
+_EVERY = 0.1
+_MEMORY_EVERY = 3
+
+
 def _run(cmd: list[str]) -> tuple[float, int, dict[str, float]]:
     """Wall seconds, the peak resident memory (KiB) of the command's whole process tree,
-    and its CPU seconds by kind of process (main, workers, git).
+    and its CPU seconds by kind of process (main, workers, git, and "sampler": what this
+    measuring took, on the same cores).
 
-    Sampled from /proc every 50 ms: ru_maxrss would give the largest single process, but
-    the parser pool and git run beside the main process and all of it counts. CPU is each
-    process's last sample, so up to 50 ms of each is missed.
+    Sampled from /proc: ru_maxrss would give the largest single process, but the parser
+    pool and git run beside the main process and all of it counts. CPU is each process's
+    last sample, so up to 100 ms of each is missed.
     """
+    own = time.process_time()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd)
     peak = 0
     last: dict[int, tuple[str, float]] = {}
+    tick = 0
     while proc.poll() is None:
-        pss, cpu = _sample(proc.pid)
+        pss, cpu = _sample(proc.pid, memory=tick % _MEMORY_EVERY == 0)
         peak = max(peak, pss)
         last.update(cpu)
-        time.sleep(0.05)
+        tick += 1
+        time.sleep(_EVERY)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)}: exit code {proc.returncode}")
     by_kind: dict[str, float] = {}
     for kind, seconds in last.values():
         by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    by_kind["sampler"] = time.process_time() - own
     return wall, peak, by_kind
 
 
@@ -154,7 +170,7 @@ def report(f: dict[str, float]) -> None:
     print(f"archive, median of {n}: cat-file floor {f['archive_floor_s']:.1f} s; patchtrail index"
           f" {f['archive_index_s']:.1f} s; ratio {f['archive_ratio']:.2f}x (target <= 5x){each};"
           f" peak memory (Pss) {f['archive_peak_mib']:.0f} MiB (target <= 300 MiB)")
-    kinds = [k for k in ("main", "workers", "git") if f"archive_cpu_{k}_s" in f]
+    kinds = [k for k in ("main", "workers", "git", "sampler") if f"archive_cpu_{k}_s" in f]
     print(f"archive CPU seconds: floor {f['archive_floor_cpu_s']:.1f}; patchtrail "
           + ", ".join(f"{k} {f[f'archive_cpu_{k}_s']:.1f}" for k in kinds))
     if "repo_floor_s" in f:

@@ -40,7 +40,11 @@ from patchtrail.sources.catfile import close_shared
 from patchtrail.sources.git import GitRepo
 from patchtrail.sources.records import RawMail, SkipLog
 
-BATCH = 500
+# Rows per transaction. Each commit ends with the full-text indexes writing out what they
+# gathered, as a new segment that later merges must read again: on the LTP archive 2,000
+# rows a commit took the writer 0.15 s of CPU less than 500 (18 commits instead of 71),
+# for a batch of ~6 MB held in memory, and a crash loses at most one batch of work.
+BATCH = 2000
 K = TypeVar("K", RawMail, MailRef)  # anything with the `key` of a message in its source
 
 
