@@ -21,7 +21,7 @@ from test_sources_archive import epoch_append, msg
 from test_sources_catfile import blobs  # noqa: F401 - the fixture is used
 
 from patchtrail.index.ingest import index_archive
-from patchtrail.index.schema import bulk_indexes
+from patchtrail.index.schema import bulk_indexes, missing_indexes
 from patchtrail.index.store import Store
 from patchtrail.index.workers import WorkerError, ordered_map
 from patchtrail.mail.diff import patch_id, split_body
@@ -243,3 +243,18 @@ def test_split_body_finds_the_first_diff_line() -> None:
     assert message == "Fix.\n\nSee --- a/x in the text; Index: y too."
     assert notes == " a | 1 +"
     assert diff.startswith("Index: a\n") and diff.endswith("+y\n")
+
+
+def test_a_query_after_a_killed_first_load_builds_the_missing_indexes(tmp_path: Path) -> None:
+    inbox = _inbox(tmp_path)
+    db = tmp_path / "x.db"
+    with Store.open(db) as store:
+        index_archive(store, inbox)
+        # What a first run killed during its bulk load leaves: rows, no secondary indexes.
+        for name in bulk_indexes(store.conn):
+            store.conn.execute(f"DROP INDEX {name}")
+        assert missing_indexes(store.conn)
+    with Store.open(db, create=False) as store:  # how dig, series, origin and story open it
+        assert missing_indexes(store.conn) == []
+        plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE date > 5").fetchall()
+        assert "messages_date" in " ".join(str(tuple(r)) for r in plan)

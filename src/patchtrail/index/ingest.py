@@ -188,8 +188,8 @@ def _read_archive(store: Store, src_id: int, cursor: str | None, src_obj: MailSo
 @contextmanager
 def _bulk_load(store: Store) -> Iterator[None]:
     """Into an empty message table, load without the secondary indexes and build them at
-    the end. A run killed halfway leaves them missing; the next run (or a query's
-    `restore_indexes`) builds them, and the content is the same either way."""
+    the end. A run killed halfway leaves them missing; the next run, or the next query
+    (`Store.open` of an existing index), builds them, and the content is the same."""
     restore_indexes(store.conn)
     if store.conn.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is not None:
         yield

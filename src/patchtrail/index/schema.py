@@ -6,6 +6,7 @@ message rather than silently misread (rebuilding is cheap compared to a wrong an
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 SCHEMA_VERSION = 4  # 3: message bodies in zstd, not zlib; 4: fingerprints hashed with XXH3
@@ -180,6 +181,15 @@ def bulk_indexes(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
         f" AND tbl_name IN ({marks}) ORDER BY name", BULK_TABLES)]
+
+
+_INDEX_NAMES = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+)")
+
+
+def missing_indexes(conn: sqlite3.Connection) -> list[str]:
+    """The indexes of the schema the file lacks (a bulk load was killed, or is running)."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    return [name for name in _INDEX_NAMES.findall(DDL) if name not in have]
 
 
 def restore_indexes(conn: sqlite3.Connection) -> None:

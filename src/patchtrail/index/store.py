@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from patchtrail.index.schema import SchemaError, ensure_schema
+from patchtrail.index.schema import SchemaError, ensure_schema, missing_indexes, restore_indexes
 
 DB_ENV = "PATCHTRAIL_DB"
 DEFAULT_NAME = "patchtrail.db"
@@ -62,6 +62,8 @@ class Store:
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-65536")
             ensure_schema(conn, str(p))
+            if not create:
+                _restore_missing_indexes(conn)
         except SchemaError as exc:
             raise IndexError_(str(exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -133,6 +135,17 @@ class Store:
         ):
             out[f"commit diff unreadable: {reason}"] = n
         return out
+
+
+def _restore_missing_indexes(conn: sqlite3.Connection) -> None:
+    """Build the indexes a killed first `patchtrail index` left out (it loads without them
+    and builds them at its end), so that queries do not scan whole tables until the next
+    index run. During a first load that is still running, this builds them early: the
+    content is the same, the load only goes slower. A file this process may not write
+    keeps answering, slowly."""
+    if missing_indexes(conn):
+        with suppress(sqlite3.OperationalError):
+            restore_indexes(conn)
 
 
 def dumps_tips(tips: list[str]) -> str:
