@@ -12,9 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from patchtrail.index.query import select_in
 from patchtrail.mail.idents import DiffIdents
-
-_CHUNK = 900  # host parameters per IN (...) query, below SQLite's default limit
 
 
 class _Interner:
@@ -28,11 +27,8 @@ class _Interner:
     def resolve(self, c: sqlite3.Connection, names: Iterable[str]) -> None:
         """Make sure every name has an id (read back, or inserted now)."""
         missing = list({n for n in names if n not in self.ids})
-        for i in range(0, len(missing), _CHUNK):
-            chunk = missing[i:i + _CHUNK]
-            q = (f"SELECT id, {self.column} FROM {self.table}"
-                 f" WHERE {self.column} IN ({','.join('?' * len(chunk))})")
-            self.ids.update((name, id_) for id_, name in c.execute(q, chunk))
+        q = f"SELECT id, {self.column} FROM {self.table} WHERE {self.column} IN ({{marks}})"
+        self.ids.update((name, id_) for id_, name in select_in(c, q, missing))
         insert = f"INSERT INTO {self.table}({self.column}) VALUES (?)"
         for name in missing:
             if name not in self.ids:
@@ -48,11 +44,8 @@ class IdentWriter:
 
     def write(self, c: sqlite3.Connection, oids: Sequence[str], changes: Sequence[DiffIdents]) -> int:
         """Rows for each commit (by oid, already in `commits`); returns the rows written."""
-        commit_ids: dict[str, int] = {}
-        for i in range(0, len(oids), _CHUNK):
-            chunk = list(oids[i:i + _CHUNK])
-            q = f"SELECT oid, id FROM commits WHERE oid IN ({','.join('?' * len(chunk))})"
-            commit_ids.update(c.execute(q, chunk))
+        commit_ids: dict[str, int] = dict(
+            select_in(c, "SELECT oid, id FROM commits WHERE oid IN ({marks})", oids))
         self.names.resolve(c, (tok for ch in changes for _, tok, *_ in ch.rows))
         self.paths.resolve(c, _all_paths(changes))
         names, paths = self.names.ids, self.paths.ids

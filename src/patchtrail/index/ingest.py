@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from patchtrail.index.idents import IdentWriter
+from patchtrail.index.query import select_in
 from patchtrail.index.rows import (
     COMMIT_COLUMNS,
     MESSAGE_COLUMNS,
@@ -136,10 +137,7 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
 
 
 def _unknown_commits(store: Store, oids: list[str]) -> list[str]:
-    known: set[str] = set()
-    for chunk in chunked(oids, 900):
-        q = f"SELECT oid FROM commits WHERE oid IN ({','.join('?' * len(chunk))})"
-        known.update(r[0] for r in store.conn.execute(q, chunk))
+    known = {r[0] for r in select_in(store.conn, "SELECT oid FROM commits WHERE oid IN ({marks})", oids)}
     return [o for o in oids if o not in known]
 
 
@@ -329,8 +327,4 @@ def _store_rows(store: Store, source_id: int, rows: Iterable[MessageRow],
 
 
 def _known_msgids(c: sqlite3.Connection, msgids: list[str]) -> set[str]:
-    known: set[str] = set()
-    for chunk in chunked(msgids, 900):
-        q = f"SELECT msgid FROM messages WHERE msgid IN ({','.join('?' * len(chunk))})"
-        known.update(r[0] for r in c.execute(q, chunk))
-    return known
+    return {r[0] for r in select_in(c, "SELECT msgid FROM messages WHERE msgid IN ({marks})", msgids)}

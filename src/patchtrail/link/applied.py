@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
+from patchtrail.index.query import select_in
 from patchtrail.index.rows import body_parts
 from patchtrail.index.store import Store
 from patchtrail.link.commits import commit_diffs, load_commits
@@ -63,13 +64,9 @@ def _by_subject(conn: sqlite3.Connection, norms: set[str]) -> dict[str, list[tup
     """(oid, commit time) of the commits with each normalised subject, in history order.
     commits.subject_norm has no index: one scan for all the patches, not one each."""
     out: dict[str, list[tuple[str, int]]] = {}
-    values = sorted(norms)
-    for i in range(0, len(values), 900):
-        chunk = values[i:i + 900]
-        for oid, norm, when in conn.execute(
-                "SELECT oid, subject_norm, committer_time FROM commits"
-                f" WHERE subject_norm IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk):
-            out.setdefault(norm, []).append((oid, when))
+    q = "SELECT oid, subject_norm, committer_time FROM commits WHERE subject_norm IN ({marks}) ORDER BY id"
+    for oid, norm, when in select_in(conn, q, sorted(norms)):
+        out.setdefault(norm, []).append((oid, when))
     return out
 
 
@@ -77,9 +74,9 @@ def _positions(conn: sqlite3.Connection,
                commits: list[CommitInfo]) -> tuple[list[CommitInfo], dict[str, str]]:
     """Commits in the order they were applied (commit time, then history order), and
     who committed each, in one query."""
-    rows = {r[0]: (r[1], f"{r[2]} <{r[3]}>") for r in conn.execute(
-        "SELECT oid, id, committer_name, committer_email FROM commits"
-        f" WHERE oid IN ({','.join('?' * len(commits))})", [c.oid for c in commits])}
+    rows = {r[0]: (r[1], f"{r[2]} <{r[3]}>") for r in select_in(
+        conn, "SELECT oid, id, committer_name, committer_email FROM commits WHERE oid IN ({marks})",
+        [c.oid for c in commits])}
     ordered = sorted(commits, key=lambda c: (c.committer_time, rows[c.oid][0] if c.oid in rows else 0))
     return ordered, {oid: who for oid, (_id, who) in rows.items()}
 

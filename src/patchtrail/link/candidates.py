@@ -13,6 +13,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from patchtrail.index.query import select_in
 from patchtrail.link.model import CommitInfo
 
 # How far before the commit a patch may have been posted, and after (clock skew).
@@ -137,19 +138,11 @@ def fts_query(text: str) -> str | None:
 
 def load_messages(conn: sqlite3.Connection, ids: set[int] | list[int]) -> list[sqlite3.Row]:
     """The rows of `ids`, by id (the order dig breaks ties of score and date in)."""
-    out: list[sqlite3.Row] = []
-    id_list = sorted(ids)
-    for i in range(0, len(id_list), 900):
-        chunk = id_list[i:i + 900]
-        out.extend(conn.execute(
-            f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-            chunk
-        ))
-    return out
+    # Chunks of sorted ids, each in id order: the whole list is in id order.
+    return list(select_in(conn, f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id IN ({{marks}})"
+                          " ORDER BY id", sorted(ids)))
 
 
 def messages_by_msgid(conn: sqlite3.Connection, msgids: list[str]) -> list[sqlite3.Row]:
-    if not msgids:
-        return []
-    q = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE msgid IN ({','.join('?' * len(msgids))})"
-    return list(conn.execute(q, msgids))
+    return list(select_in(conn, f"SELECT {MESSAGE_FIELDS} FROM messages WHERE msgid IN ({{marks}})",
+                          msgids))

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from patchtrail.index.query import select_in
 from patchtrail.index.rows import COMMIT_COLUMNS, commit_values
 from patchtrail.index.store import Store
 from patchtrail.link.model import CommitInfo
@@ -61,12 +62,8 @@ def _expand_in(repos: list[GitRepo], rev: str) -> list[str]:
 
 def load_commits(store: Store, oids: list[str]) -> Iterator[CommitInfo]:
     """CommitInfo for each id, in order; commits missing from the index are read from git."""
-    rows: dict[str, CommitInfo] = {}
-    for i in range(0, len(oids), 900):
-        chunk = oids[i:i + 900]
-        q = f"SELECT * FROM commits WHERE oid IN ({','.join('?' * len(chunk))})"
-        for row in store.conn.execute(q, chunk):
-            rows[row["oid"]] = commit_from_row(row)
+    rows = {row["oid"]: commit_from_row(row)
+            for row in select_in(store.conn, "SELECT * FROM commits WHERE oid IN ({marks})", oids)}
     missing = [o for o in oids if o not in rows]
     if missing:
         rows.update(_read_from_git(store, missing))

@@ -31,8 +31,8 @@ from itertools import combinations
 from pathlib import Path
 
 from patchtrail.index.ingest import Progress, RunSummary, index_archive
+from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
-from patchtrail.index.workers import chunked
 from patchtrail.link.candidates import COMMON_WORDS, WORD, window
 from patchtrail.link.dig import dig_commit, link_ids
 from patchtrail.link.model import CommitInfo, DigResult
@@ -166,10 +166,7 @@ def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[byte
         key = client.inbox.message_url(msgid) if msgid else "sha1:" + hashlib.sha1(data).hexdigest()
         by_key.setdefault(key, (msgid, data))
     ids = [m for m, _ in by_key.values() if m]
-    known: set[str] = set()
-    for chunk in chunked(ids, 900):
-        known.update(r[0] for r in store.conn.execute(
-            f"SELECT msgid FROM messages WHERE msgid IN ({','.join('?' * len(chunk))})", chunk))
+    known = {r[0] for r in select_in(store.conn, "SELECT msgid FROM messages WHERE msgid IN ({marks})", ids)}
     raws = [RawMail(key, data) for key, (msgid, data) in by_key.items() if msgid not in known]
     if not raws:
         return 0, ids
@@ -226,11 +223,8 @@ def _roots_of(store: Store, msgids: Iterable[str]) -> set[str]:
     """The roots of the threads of `msgids`: for a stored message, the first Message-ID of
     its References (else its In-Reply-To); otherwise the id itself."""
     ids = list(dict.fromkeys(msgids))
-    rows: dict[str, tuple[str | None, str | None]] = {}
-    for chunk in chunked(ids, 900):
-        rows.update((r[0], (r[1], r[2])) for r in store.conn.execute(
-            "SELECT msgid, refs, in_reply_to FROM messages"
-            f" WHERE msgid IN ({','.join('?' * len(chunk))})", chunk))
+    rows: dict[str, tuple[str | None, str | None]] = {r[0]: (r[1], r[2]) for r in select_in(
+        store.conn, "SELECT msgid, refs, in_reply_to FROM messages WHERE msgid IN ({marks})", ids)}
     roots: set[str] = set()
     for msgid in ids:
         refs, in_reply_to = rows.get(msgid, (None, None))

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from patchtrail.index.query import select_in
 from patchtrail.link.series_model import Msg
 
 MSG_COLUMNS = (
@@ -25,7 +26,6 @@ MSG_COLUMNS = (
 # A thread larger than this is cut (a flame war with thousands of replies says nothing
 # more about a series, and the walk must stay fast).
 MAX_THREAD = 3000
-_CHUNK = 900
 
 
 def msg_from_row(r: sqlite3.Row | tuple) -> Msg:
@@ -45,24 +45,15 @@ def load_msgs(conn: sqlite3.Connection, where: str, args: Iterable[object] = ())
 
 
 def msgs_by_msgid(conn: sqlite3.Connection, msgids: Iterable[str]) -> dict[str, Msg]:
-    ids = list(dict.fromkeys(msgids))
-    out: dict[str, Msg] = {}
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
-        for m in load_msgs(conn, f"msgid IN ({','.join('?' * len(chunk))})", chunk):
-            out[m.msgid] = m
-    return out
+    sql = f"SELECT {MSG_COLUMNS} FROM messages WHERE msgid IN ({{marks}})"
+    return {m.msgid: m for m in map(msg_from_row, select_in(conn, sql, dict.fromkeys(msgids)))}
 
 
 def _referrers(conn: sqlite3.Connection, msgids: list[str]) -> set[str]:
     """Message-IDs of the messages naming any of `msgids` as a parent or ancestor."""
-    found: set[str] = set()
-    for i in range(0, len(msgids), _CHUNK):
-        chunk = msgids[i:i + _CHUNK]
-        found.update(r[0] for r in conn.execute(
-            "SELECT m.msgid FROM message_refs r JOIN messages m ON m.id = r.message_id"
-            f" WHERE r.ref IN ({','.join('?' * len(chunk))})", chunk))
-    return found
+    return {r[0] for r in select_in(
+        conn, "SELECT m.msgid FROM message_refs r JOIN messages m ON m.id = r.message_id"
+        " WHERE r.ref IN ({marks})", msgids)}
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
 from patchtrail.link.commits import load_commits
 from patchtrail.link.dig import best_match
@@ -18,7 +19,6 @@ from patchtrail.link.urls import message_url
 from patchtrail.story.model import EmailRef
 
 MESSAGE_COLUMNS = "id, msgid, subject, title, list, date, author_name, author_email, refs, in_reply_to"
-_CHUNK = 900
 
 
 def _group_key(msgid: str, refs: str, in_reply_to: str | None) -> str:
@@ -33,13 +33,8 @@ def group_key(row: sqlite3.Row) -> str:
 
 
 def messages_by_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> list[sqlite3.Row]:
-    values = list(ids)
-    out: list[sqlite3.Row] = []
-    for i in range(0, len(values), _CHUNK):
-        chunk = values[i:i + _CHUNK]
-        q = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({','.join('?' * len(chunk))})"
-        out.extend(conn.execute(q, chunk))
-    return out
+    return list(select_in(conn, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{marks}})",
+                          ids))
 
 
 def message_by_msgid(conn: sqlite3.Connection, msgid: str) -> sqlite3.Row | None:
@@ -85,15 +80,12 @@ def thread_patches(conn: sqlite3.Connection, key: str, limit: int = 500) -> list
         patches.append(root)
     while frontier and len(seen) < limit:
         nxt: list[str] = []
-        for i in range(0, len(frontier), _CHUNK):
-            chunk = frontier[i:i + _CHUNK]
-            q = (f"SELECT msgid, is_patch, files FROM messages"
-                 f" WHERE in_reply_to IN ({','.join('?' * len(chunk))})")
-            for row in conn.execute(q, chunk):
-                if row["msgid"] not in seen:
-                    seen.add(row["msgid"])
-                    nxt.append(row["msgid"])
-                    if row["is_patch"]:
-                        patches.append(row)
+        q = "SELECT msgid, is_patch, files FROM messages WHERE in_reply_to IN ({marks})"
+        for row in select_in(conn, q, frontier):
+            if row["msgid"] not in seen:
+                seen.add(row["msgid"])
+                nxt.append(row["msgid"])
+                if row["is_patch"]:
+                    patches.append(row)
         frontier = nxt
     return patches

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from patchtrail.index.query import select_in
 from patchtrail.story.model import (
     ADD,
     BIRTH,
@@ -37,8 +38,6 @@ from patchtrail.story.model import (
     IdentEvent,
     Place,
 )
-
-_CHUNK = 900
 
 
 @dataclass(slots=True)
@@ -54,28 +53,15 @@ def ident_id(conn: sqlite3.Connection, name: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _in(ids: Iterable[int]) -> tuple[str, list[int]]:
-    values = list(ids)
-    return ",".join("?" * len(values)), values
-
-
-def _chunked(values: Iterable[int]) -> Iterable[list[int]]:
-    items = list(values)
-    for i in range(0, len(items), _CHUNK):
-        yield items[i:i + _CHUNK]
-
-
 def commit_refs(conn: sqlite3.Connection, ids: Iterable[int],
                 source_id: int | None) -> dict[int, CommitRef]:
     """CommitRef per commits.id, only for commits of `source_id` (all when None)."""
     out: dict[int, CommitRef] = {}
-    for chunk in _chunked(set(ids)):
-        marks, values = _in(chunk)
-        q = ("SELECT id, oid, subject, author_name, author_email, author_time, committer_time,"
-             f" source_id FROM commits WHERE id IN ({marks})")
-        for r in conn.execute(q, values):
-            if source_id is None or r[7] == source_id:
-                out[r[0]] = CommitRef(r[1], r[2], f"{r[3]} <{r[4]}>", r[5], r[6])
+    q = ("SELECT id, oid, subject, author_name, author_email, author_time, committer_time,"
+         " source_id FROM commits WHERE id IN ({marks})")
+    for r in select_in(conn, q, set(ids)):
+        if source_id is None or r[7] == source_id:
+            out[r[0]] = CommitRef(r[1], r[2], f"{r[3]} <{r[4]}>", r[5], r[6])
     return out
 
 
@@ -85,25 +71,19 @@ def _path_changes(conn: sqlite3.Connection, paths: set[int]) -> list[tuple[int, 
     frontier = set(paths)
     while frontier:
         nxt: set[int] = set()
-        for chunk in _chunked(frontier):
-            marks, values = _in(chunk)
-            q = (f"SELECT path_id, commit_id, kind, other_id FROM path_changes"
-                 f" WHERE path_id IN ({marks}) AND kind IN ('r', 'D')")
-            for path_id, commit_id, kind, other in conn.execute(q, values):
-                found.append((path_id, commit_id, kind, other))
-                if kind == "r" and other is not None and other not in paths:
-                    paths.add(other)
-                    nxt.add(other)
+        q = ("SELECT path_id, commit_id, kind, other_id FROM path_changes"
+             " WHERE path_id IN ({marks}) AND kind IN ('r', 'D')")
+        for path_id, commit_id, kind, other in select_in(conn, q, frontier):
+            found.append((path_id, commit_id, kind, other))
+            if kind == "r" and other is not None and other not in paths:
+                paths.add(other)
+                nxt.add(other)
         frontier = nxt
     return found
 
 
 def path_names(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for chunk in _chunked(set(ids)):
-        marks, values = _in(chunk)
-        out.update(conn.execute(f"SELECT id, path FROM paths WHERE id IN ({marks})", values))
-    return out
+    return dict(select_in(conn, "SELECT id, path FROM paths WHERE id IN ({marks})", set(ids)))
 
 
 def life(conn: sqlite3.Connection, name: str, source_id: int | None) -> Life:
@@ -190,12 +170,7 @@ def _classify(places: list[Place], moved: list[tuple[str, str]], before: int, af
 def renamed_forward(conn: sqlite3.Connection, paths: Iterable[str]) -> set[str]:
     """`paths` and every name they were later renamed to."""
     names = set(paths)
-    ids: set[int] = set()
-    values = list(names)
-    for i in range(0, len(values), _CHUNK):
-        chunk = values[i:i + _CHUNK]
-        ids.update(r[0] for r in conn.execute(
-            f"SELECT id FROM paths WHERE path IN ({','.join('?' * len(chunk))})", chunk))
+    ids = {r[0] for r in select_in(conn, "SELECT id FROM paths WHERE path IN ({marks})", names)}
     start = set(ids)
     _path_changes(conn, ids)  # grows `ids` along renames
     names.update(path_names(conn, ids - start).values())
