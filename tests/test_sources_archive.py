@@ -1,4 +1,5 @@
-"""patchtrail.sources.archive against archives built here with plain git and file writes."""
+"""patchtrail.sources.archive (and the kinds it opens: public_inbox, mbox, maildir) against
+archives built here with plain git and file writes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import patchtrail.sources.archive as archive
+import patchtrail.sources.maildir as maildir_source
+import patchtrail.sources.mbox as mbox_source
+import patchtrail.sources.public_inbox as public_inbox
 from patchtrail.sources.archive import open_archive
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import SkipLog
@@ -62,7 +65,9 @@ def read(src, cursor=None):
 # -- public-inbox ---------------------------------------------------------------------
 
 
-def test_v2_inbox_two_epochs_in_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [1024, 2])  # a read in batches that split the epochs
+def test_v2_inbox_two_epochs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    monkeypatch.setattr(public_inbox, "_READ_BATCH", batch)
     inbox = tmp_path / "ltp"
     git_dir = inbox / "git"
     git_dir.mkdir(parents=True)
@@ -224,8 +229,8 @@ def test_mbox_crlf_and_big_message(tmp_path: Path) -> None:
 
 
 def test_mbox_too_large_message_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archive, "MAX_MESSAGE_BYTES", 100_000)
-    monkeypatch.setattr(archive, "_CHUNK", 4096)
+    monkeypatch.setattr(mbox_source, "MAX_MESSAGE_BYTES", 100_000)
+    monkeypatch.setattr(mbox_source, "_CHUNK", 4096)
     huge = msg(1) + b"x" * 75 + b"\n" + (b"y" * 99 + b"\n") * 5000
     p = tmp_path / "l.mbox"
     raw = mbox_bytes([msg(0), huge, msg(2)])
@@ -244,7 +249,7 @@ def test_mbox_small_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     p.write_bytes(raw)
     expected, _ = read(open_archive(p))
     for chunk in (1, 2, 3, 5, 7, 64):
-        monkeypatch.setattr(archive, "_CHUNK", chunk)
+        monkeypatch.setattr(mbox_source, "_CHUNK", chunk)
         got, _ = read(open_archive(p))
         assert [(m.key, m.data, m.cursor) for m in got] == [(m.key, m.data, m.cursor) for m in expected]
     assert len(expected) == 40
@@ -275,7 +280,7 @@ def test_maildir(tmp_path: Path) -> None:
 
 
 def test_maildir_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archive, "MAX_MESSAGE_BYTES", 1000)
+    monkeypatch.setattr(maildir_source, "MAX_MESSAGE_BYTES", 1000)
     md = tmp_path / "md"
     (md / "new").mkdir(parents=True)
     (md / "new" / "a").write_bytes(msg(0))

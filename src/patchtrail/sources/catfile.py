@@ -32,7 +32,7 @@ __all__ = ["SEQUENTIAL_READ", "CatFile", "close_shared", "iter_objects", "widen_
 
 _FOUND = re.compile(rb"^([0-9a-f]{40,64}) ([a-z]+) (\d+)\n\Z")
 _DONE = object()
-# Specs written at once by get_many: 64 lines of at most ~110 bytes stay well inside a
+# Specs written at once by iter_many: 64 lines of at most ~110 bytes stay well inside a
 # pipe's 64 KiB buffer.
 _SLICE = 64
 
@@ -165,10 +165,6 @@ class CatFile:
             raise self._died() from None
         return self._read_answer(proc)
 
-    def get_many(self, specs: Sequence[str]) -> list[bytes | None]:
-        """The contents of several objects (None for each missing one), in order."""
-        return list(self.iter_many(specs))
-
     def iter_many(self, specs: Sequence[str]) -> Iterator[bytes | None]:
         """The contents of several objects (None for each missing one), in order, read as
         the caller asks for them: git inflates the next objects while the caller works on
@@ -199,7 +195,7 @@ class CatFile:
         finally:
             self._streaming = False
             if not done:
-                self.close()
+                self._kill()  # git may be stuck writing answers nobody will read
 
     def _send(self, proc: subprocess.Popen[bytes], lines: list[bytes]) -> None:
         assert proc.stdin is not None

@@ -13,11 +13,5 @@ class SourceError(Exception):
     """An input (repository, revision, archive) that cannot be read; one-line message."""
 
     def __init__(self, where: object, problem: str | None = None) -> None:
-        if problem is None:
-            text = str(where)
-        else:
-            text = f"{where}: {problem}"
-        text = " ".join(text.split()) or "unreadable source"
-        super().__init__(text)
-        self.where = str(where) if problem is not None else None
-        self.problem = problem
+        text = str(where) if problem is None else f"{where}: {problem}"
+        super().__init__(" ".join(text.split()) or "unreadable source")

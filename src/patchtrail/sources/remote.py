@@ -37,8 +37,9 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from patchtrail import __version__
 from patchtrail.sources._proc import run_git
-from patchtrail.sources.archive import MailSource, mboxrd_unescape, split_mbox
+from patchtrail.sources.archive import MailSource
 from patchtrail.sources.errors import SourceError
+from patchtrail.sources.mbox import mboxrd_unescape, split_mbox
 from patchtrail.sources.records import RawMail, SkipLog
 from patchtrail.sources.remote_cache import FOREVER, ResponseCache
 

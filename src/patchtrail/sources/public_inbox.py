@@ -1,0 +1,186 @@
+"""public-inbox archives: a v2 inbox (its epochs in order) or a single epoch repository.
+
+``public-inbox-v2``: a directory with ``git/0.git``, ``git/1.git``, ... (epochs read in
+numeric order). ``public-inbox-epoch``: one bare epoch repository. Every message is a
+commit on the epoch's HEAD (``master``) whose tree holds the message as blob ``m``;
+public-inbox deletes a message with a commit that holds ``d`` instead, which is skipped
+("deleted"), as is a commit with neither ("no message blob"). Commits are listed oldest
+first with ONE ``git rev-list --reverse`` per epoch and the blobs read through ONE
+``git cat-file --batch`` per epoch. Key: ``"<epoch>:<commit id>"``; the epoch number of a
+lone epoch comes from its name (``3.git``, ``ltp.lists.linux.it.3``), else 0. Cursor:
+JSON ``{"<epoch>": "<last commit read>"}``; the next read lists ``tip ^last``. When the
+last commit no longer exists (history rewritten and pruned) the epoch is read again
+from the start: the indexer drops keys it has seen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from patchtrail.sources._proc import run_git
+from patchtrail.sources.archive import MailRef, MailSource, iter_mails
+from patchtrail.sources.catfile import close_shared
+from patchtrail.sources.errors import SourceError
+from patchtrail.sources.records import RawMail, SkipLog
+
+__all__ = ["PublicInboxSource", "check_epoch", "v2_epochs"]
+
+# Messages `iter_messages` reads per `iter_mails` call: each ref carries its cursor, so
+# an epoch's refs are not all held at once; a batch keeps git reading well ahead.
+_READ_BATCH = 1024
+
+
+class PublicInboxSource(MailSource):
+    """A public-inbox v2 inbox (its epochs in order) or a single epoch repository."""
+
+    def __init__(self, path: str | Path, name: str, kind: str,
+                 epochs: list[tuple[int, str]]) -> None:
+        super().__init__(path, name)
+        self.kind = kind
+        self.epochs = epochs  # (number, absolute path), in numeric order
+        # The new commits of the first epoch to read, listed by `estimate` and handed on
+        # to the read that follows it: one walk of that history instead of two.
+        self._listed: tuple[str, tuple[str, ...], list[str]] | None = None
+
+    @staticmethod
+    def _load_cursor(cursor: str | None) -> dict[str, str]:
+        if not cursor:
+            return {}
+        try:
+            value = json.loads(cursor)
+        except ValueError:
+            return {}
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items()
+                if isinstance(v, str) and re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", v)}
+
+    @staticmethod
+    def _range(epoch: str, last: str | None) -> list[str] | None:
+        """rev-list arguments for what is new in `epoch` after `last`; None if it is empty."""
+        tip_specs = ["HEAD^{commit}", "refs/heads/master^{commit}"]
+        specs = tip_specs + ([f"{last}^{{commit}}"] if last else [])
+        data = "".join(s + "\n" for s in specs).encode()
+        out = run_git(epoch, ["cat-file", "--batch-check=%(objectname)"], input=data)
+        answers = out.stdout.decode().split("\n")
+        found = [a if re.fullmatch(r"[0-9a-f]{40,64}", a) else None for a in answers[:len(specs)]]
+        tip = found[0] or found[1]
+        if tip is None:
+            return None
+        args = [tip]
+        if last and found[2]:
+            args.append("^" + found[2])
+        return args
+
+    def estimate(self, cursor: str | None) -> int | None:
+        state = self._load_cursor(cursor)
+        total = 0
+        for n, epoch in self.epochs:
+            rng = self._range(epoch, state.get(str(n)))
+            if rng is None:
+                continue
+            if self._listed is None and not total:
+                commits = self._new_commits(epoch, rng)
+                self._listed = (epoch, tuple(rng), commits)
+                total += len(commits)
+                continue
+            out = run_git(epoch, ["rev-list", "--count", *rng, "--"])
+            total += int(out.stdout.strip() or 0)
+        return total
+
+    @staticmethod
+    def _new_commits(epoch: str, rng: list[str]) -> list[str]:
+        """The commits of `rng`, oldest first."""
+        out = run_git(epoch, ["rev-list", "--reverse", *rng, "--"])
+        return out.stdout.decode("ascii").split()
+
+    def iter_messages(self, cursor: str | None, skips: SkipLog) -> Iterator[RawMail]:
+        """`iter_refs` read here by `iter_mails`: the index's workers read the same way, so
+        there is one read path, and `skip_missing` alone says why a message is missing."""
+        refs = self.iter_refs(cursor)
+        try:
+            while batch := list(islice(refs, _READ_BATCH)):
+                missing: list[MailRef] = []
+                for ref, mail in zip(batch, iter_mails(batch), strict=True):
+                    if mail is None:
+                        missing.append(ref)
+                    else:
+                        yield mail
+                self.skip_missing(missing, skips)
+        finally:
+            close_shared()
+
+    def iter_refs(self, cursor: str | None) -> Iterator[MailRef] | None:
+        for n, epoch, commits, head, tail in self._epochs_to_read(cursor):
+            for c in commits:
+                yield MailRef(f"{n}:{c}", epoch, c + ":m", f'{head}"{c}"{tail}')
+
+    def skip_missing(self, refs: list[MailRef], skips: SkipLog) -> None:
+        """Why a commit had no `m`: a deletion (`d`) or nothing at all."""
+        for n, epoch in self.epochs:
+            commits = [r.spec[:-2] for r in refs if r.repo == epoch]
+            if not commits:
+                continue
+            data = "".join(f"{c}:d\n" for c in commits).encode()
+            out = run_git(epoch, ["cat-file", "--batch-check=%(objecttype)"], input=data)
+            answers = out.stdout.decode().split("\n")
+            for c, a in zip(commits, answers):
+                skips.add(f"{n}:{c}", "deleted" if a == "blob" else "no message blob")
+
+    def _epochs_to_read(self, cursor: str | None) -> Iterator[tuple[int, str, list[str], str, str]]:
+        """Per epoch with something new: (number, path, its new commits oldest first, and
+        the two halves of the cursor JSON that a commit id completes)."""
+        state = self._load_cursor(cursor)
+        for n, epoch in self.epochs:
+            rng = self._range(epoch, state.get(str(n)))
+            if rng is None:
+                continue
+            listed, self._listed = self._listed, None
+            if listed is not None and listed[:2] == (epoch, tuple(rng)):
+                commits = listed[2]
+            else:
+                commits = self._new_commits(epoch, rng)
+            del listed
+            ekey = str(n)
+            head, tail = json.dumps({**state, ekey: "@"}, sort_keys=True).split('"@"')
+            if commits:
+                state[ekey] = commits[-1]
+            yield n, epoch, commits, head, tail
+
+
+# -- recognising one ------------------------------------------------------------------
+
+
+def v2_epochs(path: Path) -> list[tuple[int, str]]:
+    """(number, path) of the epochs `git/<n>.git` of a v2 inbox at `path` (or of `path`
+    itself, an inbox's `git/`), in numeric order; [] if there are none."""
+    for d in (path / "git", path):
+        if not d.is_dir():
+            continue
+        found = []
+        for child in d.iterdir():
+            m = re.fullmatch(r"(\d+)\.git", child.name)
+            if m and child.is_dir():
+                found.append((int(m.group(1)), str(child)))
+        if found:
+            return sorted(found)
+    return []
+
+
+def check_epoch(path: Path) -> None:
+    """A bare repository is an epoch if its last commit holds `m` (or `d`), or it has none."""
+    specs = b"HEAD^{commit}\nHEAD:m\nHEAD:d\nrefs/heads/master:m\nrefs/heads/master:d\n"
+    out = run_git(str(path), ["cat-file", "--batch-check=%(objecttype)"], input=specs,
+                  check=False)
+    if out.returncode != 0:
+        raise SourceError(str(path), "not a readable git repository")
+    tip, hm, hd, mm, md = (out.stdout.decode().split("\n") + [""] * 5)[:5]
+    if tip != "commit" and mm != "blob" and md != "blob":
+        return  # no commits yet: an empty epoch
+    if "blob" not in (hm, hd, mm, md):
+        raise SourceError(str(path), "a git repository, but not a public-inbox epoch"
+                                     " (its last commit has no blob 'm')")
