@@ -86,6 +86,11 @@ def test_open_worktree_and_bare(repo: Path, tmp_path: Path) -> None:
     b = GitRepo(str(bare))
     assert b.path == str(bare.resolve()) and b.git_dir == str(bare.resolve())
     assert b.rev_list(["HEAD"]) == g.rev_list(["HEAD"])
+    # One identity per repository, wherever it is opened from: what the index keys on.
+    (repo / "sub" / "deeper").mkdir(parents=True, exist_ok=True)
+    inner = GitRepo(repo / "sub" / "deeper")
+    assert (g.top, g.name) == (inner.top, inner.name) == (str(repo.resolve()), repo.name)
+    assert (b.top, b.name) == (str(bare.resolve()), "bare")
 
 
 @pytest.mark.parametrize("kind", ["missing", "plain-dir", "file"])
@@ -293,3 +298,16 @@ def test_missing_blob_in_rename_detection(tmp_path: Path) -> None:
     assert recs[3].diff is None and recs[3].diff_error == f"unreadable object {blob}"
     assert all(x.diff for x in recs if x.oid != moved)
     assert len(skips.items) == 1
+
+
+def test_one_git_source_whichever_command_registers_it(repo: Path, tmp_path: Path) -> None:
+    from patchtrail.index.ingest import index_repo
+    from patchtrail.index.store import Store
+    from patchtrail.link.remote import attach_repository
+
+    (repo / "sub").mkdir(exist_ok=True)
+    with Store.open(tmp_path / "x.db") as store:
+        attach_repository(store, repo / "sub")    # `dig --remote`, run in a subdirectory
+        index_repo(store, repo)                   # then `patchtrail index --repo .` at the top
+        index_repo(store, repo / "sub")           # or from the subdirectory again
+        assert [(s.path, s.name) for s in store.sources("git")] == [(str(repo.resolve()), repo.name)]

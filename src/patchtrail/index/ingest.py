@@ -103,7 +103,7 @@ def index_repo(store: Store, path: str | Path, refs: Sequence[str] = ("HEAD",),
     progress = progress or NoProgress()
     summary = RunSummary()
     repo = GitRepo(path)
-    src = store.source("git", str(repo.path), Path(repo.path).name.removesuffix(".git"))
+    src = store.source("git", repo.top, repo.name)
     tips = repo.tips(refs)
     oids = repo.rev_list(list(refs), exclude=loads_tips(src.cursor))
     todo = _unknown_commits(store, oids)

@@ -101,13 +101,19 @@ class GitRepo:
             raise SourceError(self.path, "no such file or directory")
         if not p.is_dir():
             raise SourceError(self.path, "not a git repository (not a directory)")
-        proc = run_git(self.path, ["rev-parse", "--absolute-git-dir"], check=False)
+        proc = run_git(self.path, ["rev-parse", "--absolute-git-dir", "--show-cdup"], check=False)
         if proc.returncode != 0:
             msg = first_error_line(proc.stderr)
             if msg.startswith("not a git repository"):
                 msg = "not a git repository"
             raise SourceError(self.path, msg)
-        self.git_dir = proc.stdout.decode("utf-8", "surrogateescape").strip()
+        lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+        self.git_dir = lines[0].strip()
+        # What names the repository as an index source, wherever in it `path` points: the
+        # top of its work tree (`--show-cdup` away; git prints no such line when bare), or
+        # its git directory when bare. `index --repo` and `--remote` both register it so.
+        self.top = str((p / lines[1].strip()).resolve()) if len(lines) > 2 else self.git_dir
+        self.name = Path(self.top).name.removesuffix(".git") or Path(self.top).name
 
     def __repr__(self) -> str:
         return f"GitRepo({self.path!r})"
