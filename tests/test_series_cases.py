@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,12 @@ from worlds import LIST_ADDR
 
 from patchtrail.corpus.archives import write_public_inbox_v2
 from patchtrail.index.store import Store
+from patchtrail.link import msgstore
+from patchtrail.link.applied import candidate_commits
 from patchtrail.link.msgstore import SqlMessages
 from patchtrail.link.series import build_series
-from patchtrail.link.series_model import Series
+from patchtrail.link.series_model import Msg, Series
+from patchtrail.link.threads import load_msgs
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -182,6 +187,78 @@ def test_review_trail(sw) -> None:
     assert who["Alice Author <alice@example.org>"] >= 11 and "Rita Reviewer <rita@example.com>" in who
     assert r.first_posted == s.revisions[0].posting.date
     assert r.applied == max(c.committed for c in s.applied.commits)
+
+
+# ----------------------------------------------------------------------------- reads
+@pytest.mark.parametrize("ignore_links", [False, True])
+def test_a_build_reads_each_body_once_and_each_message_once(sw, monkeypatch, ignore_links: bool) -> None:
+    world, db = sw
+    bodies: Counter[int] = Counter()
+    decoded: Counter[bytes] = Counter()
+    by_msgid: list[list[str]] = []
+    read_body, read_msgs, decode = SqlMessages.body, SqlMessages.by_msgid, msgstore.body_parts
+
+    def body(self: SqlMessages, msg: Msg) -> bytes | None:
+        bodies[msg.id] += 1
+        return read_body(self, msg)
+
+    def msgs(self: SqlMessages, msgids: list[str]) -> dict[str, Msg]:
+        by_msgid.append(list(msgids))
+        return read_msgs(self, msgids)
+
+    def parts(blob: bytes) -> tuple[str, str, str]:
+        decoded[blob] += 1
+        return decode(blob)
+
+    monkeypatch.setattr(SqlMessages, "body", body)
+    monkeypatch.setattr(SqlMessages, "by_msgid", msgs)
+    monkeypatch.setattr(msgstore, "body_parts", parts)
+    target = world.msgids["alpha_v4_2"]
+    s = series_of(db, target, ignore_links)
+    assert s.applied is not None and s.review.replies and s.diffs  # every reader of bodies ran
+    assert bodies and max(bodies.values()) == 1 and sum(decoded.values()) == len(bodies)
+    # The message named is looked up; the postings the chain builds are not read again
+    # (with links, the postings "Link to vN:" lines name are looked up too).
+    assert by_msgid[0] == [target]
+    if ignore_links:
+        assert len(by_msgid) == 1
+
+
+def _one_patch_at_a_time(conn: sqlite3.Connection, patches: list[Msg]) -> set[str]:
+    """What the lookups of `candidate_commits` find, asked the plain way: per patch."""
+    day = 86400
+    out: set[str] = set()
+
+    def add(sql: str, *args: object) -> None:
+        out.update(r[0] for r in conn.execute(sql + " LIMIT 200", args))
+
+    for m in patches:
+        if m.patch_id:
+            add("SELECT oid FROM commits WHERE patch_id=?", m.patch_id)
+        if m.date is None:
+            continue
+        add("SELECT oid FROM commits WHERE author_time=?", m.date)
+        if m.norm:
+            add("SELECT oid FROM commits WHERE subject_norm=? AND committer_time BETWEEN ? AND ? ORDER BY id",
+                m.norm, m.date - 2 * day, m.date + 2 * 365 * day)
+        rows = conn.execute(
+            "SELECT oid, files FROM commits WHERE author_time BETWEEN ? AND ? AND lower(author_email)=?"
+            " AND committer_time >= ? LIMIT 200",
+            (m.date - 120 * day, m.date + 2 * day, m.author_email, m.date - 2 * day))
+        out.update(oid for oid, f in rows if set(m.files) & set((f or "").split("\n")))
+    return out
+
+
+def test_candidate_commits_of_every_patch_in_a_few_statements(sw) -> None:
+    _world, db = sw
+    with Store.open(db, create=False) as store:
+        patches = load_msgs(store.conn, "is_patch AND NOT is_reply")
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        found = candidate_commits(store.conn, patches)
+        store.conn.set_trace_callback(None)
+        assert found and found == _one_patch_at_a_time(store.conn, patches)
+    assert len(patches) > 20 and len(statements) <= 6
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
+from itertools import groupby, islice
+from operator import itemgetter
 
 from patchtrail.index.query import select_in
-from patchtrail.index.rows import body_parts
 from patchtrail.index.store import Store
 from patchtrail.link.commits import commit_diffs, load_commits
 from patchtrail.link.dig import best_match
@@ -36,28 +38,63 @@ _LIMIT = 200
 
 
 def candidate_commits(conn: sqlite3.Connection, patches: list[Msg]) -> set[str]:
-    oids: set[str] = set()
+    """The commits that may have applied any of `patches` (see the module doc).
 
-    def add(sql: str, args: tuple[object, ...]) -> None:
-        oids.update(r[0] for r in conn.execute(sql, (*args, _LIMIT)))
-
-    titled = _by_subject(conn, {m.norm for m in patches if m.norm and m.date is not None})
-    for m in patches:
-        if m.patch_id:
-            add("SELECT oid FROM commits WHERE patch_id=? LIMIT ?", (m.patch_id,))
-        if m.date is None:
-            continue
-        add("SELECT oid FROM commits WHERE author_time=? LIMIT ?", (m.date,))
+    A few statements for all the patches, each lookup batched (a nine-revision series
+    made hundreds one patch at a time); each keeps the same _LIMIT per patch, and the
+    same rows under it, as one query per patch with LIMIT did.
+    """
+    dated = [(m, m.date) for m in patches if m.date is not None]
+    oids = set(_first_per_value(conn, "patch_id", {m.patch_id for m in patches if m.patch_id}))
+    oids.update(_first_per_value(conn, "author_time", {date for _m, date in dated}))
+    titled = _by_subject(conn, {m.norm for m, _date in dated if m.norm})
+    for m, date in dated:
         if m.norm:
-            lo, hi = m.date - 2 * DAY, m.date + APPLY_AFTER
+            lo, hi = date - 2 * DAY, date + APPLY_AFTER
             oids.update([oid for oid, when in titled.get(m.norm, []) if lo <= when <= hi][:_LIMIT])
-        files = set(m.files)
-        rows = conn.execute(
-            "SELECT oid, files FROM commits WHERE author_time BETWEEN ? AND ? AND lower(author_email)=?"
-            " AND committer_time >= ? LIMIT ?",
-            (m.date - AUTHORED_BEFORE, m.date + 2 * DAY, m.author_email, m.date - 2 * DAY, _LIMIT))
-        oids.update(oid for oid, f in rows if files & set((f or "").split("\n")))
+    oids.update(_authored(conn, dated))
     return oids
+
+
+def _first_per_value(conn: sqlite3.Connection, column: str, values: Iterable[object]) -> list[str]:
+    """The commits whose indexed `column` is any of `values`: for each value the first
+    _LIMIT in index order, which is what `column=? LIMIT n` returned."""
+    rows = select_in(conn, f"SELECT {column}, id, oid FROM commits WHERE {column} IN ({{marks}})", values)
+    return [r[2] for _value, same in groupby(_index_order(rows), key=itemgetter(0))
+            for r in islice(same, _LIMIT)]
+
+
+def _authored(conn: sqlite3.Connection, dated: list[tuple[Msg, int]]) -> set[str]:
+    """The patch author's commits touching a file of the patch, authored from
+    AUTHORED_BEFORE before the posting to two days after it and committed no earlier
+    than two days before it. One statement per stretch of overlapping windows (a
+    series' revisions are weeks apart); per patch the first _LIMIT matching rows in
+    the order of the author date index, which one statement per patch with LIMIT read."""
+    stretches: list[tuple[int, int, list[tuple[Msg, int]]]] = []
+    for m, date in sorted(dated, key=itemgetter(1)):
+        lo, hi = date - AUTHORED_BEFORE, date + 2 * DAY
+        if stretches and lo <= stretches[-1][1]:
+            start, _end, group = stretches[-1]
+            group.append((m, date))
+            stretches[-1] = (start, hi, group)
+        else:
+            stretches.append((lo, hi, [(m, date)]))
+    oids: set[str] = set()
+    q = ("SELECT author_time, id, oid, files, committer_time, lower(author_email) FROM commits"
+         " WHERE author_time BETWEEN ? AND ? AND lower(author_email) IN ({marks})")
+    for lo, hi, group in stretches:
+        rows = _index_order(select_in(conn, q, {m.author_email for m, _date in group}, (lo, hi)))
+        for m, date in group:
+            hits = [r for r in rows if date - AUTHORED_BEFORE <= r[0] <= date + 2 * DAY
+                    and r[5] == m.author_email and r[4] >= date - 2 * DAY][:_LIMIT]
+            files = set(m.files)
+            oids.update(r[2] for r in hits if files & set((r[3] or "").split("\n")))
+    return oids
+
+
+def _index_order(rows: Iterable[sqlite3.Row]) -> list[sqlite3.Row]:
+    """Rows starting (indexed value, rowid) in the order the index on that value gives."""
+    return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
 def _by_subject(conn: sqlite3.Connection, norms: set[str]) -> dict[str, list[tuple[str, int]]]:
@@ -117,7 +154,7 @@ def find_applied(store: Store, db: Messages, revisions: list[PostingMsgs],
             reworded=c.subject.strip() != sent.title.strip(), score=score, method=method,
         )
         if c.oid in diffs:
-            ac.delta = diff_delta(_message_diff(db, sent), diffs[c.oid], list(sent.files), list(c.files))
+            ac.delta = diff_delta(db.parts(sent)[2], diffs[c.oid], list(sent.files), list(c.files))
             ac.edited = not ac.delta.empty
         out.append(ac)
     mapped = {ac.number for ac in out}
@@ -154,11 +191,6 @@ def _posted_order(pm: PostingMsgs) -> list[int]:
 
 def _edited(c: CommitInfo, sent: Msg) -> bool:
     return bool(c.patch_id and sent.patch_id and c.patch_id != sent.patch_id)
-
-
-def _message_diff(db: Messages, m: Msg) -> str:
-    blob = db.body(m)
-    return body_parts(blob)[2] if blob is not None else ""
 
 
 def _translation(revisions: list[PostingMsgs], applied_i: int) -> dict[str, Msg]:

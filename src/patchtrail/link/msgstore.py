@@ -6,6 +6,12 @@ milliseconds. Building every series of an archive (the bench, a future cache) wo
 tens of thousands of such lookups; loading the columns once and answering from
 dictionaries is two orders of magnitude faster. Both give the same answers because the
 series code sees only this interface.
+
+Bodies are the exception to "one query each": one series answer reads the same patch
+from several places (its "Link to vN:" lines while chaining, its diff and changelog in
+the range-diff, its diff again against an edited commit), and each zstd decompression
+costs more than the lookup. So both stores hand out a message's decoded parts, decoded
+once per store object, which is one question for `SqlMessages`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import sqlite3
 from collections import defaultdict
 from typing import Protocol
 
+from patchtrail.index.rows import body_parts
 from patchtrail.link.series_model import Msg
 from patchtrail.link.threads import (
     Thread,
@@ -23,6 +30,9 @@ from patchtrail.link.threads import (
     thread_of,
 )
 
+# (message, notes, diff) of a stored body (`patchtrail.index.rows.body_parts`).
+Parts = tuple[str, str, str]
+
 
 class Messages(Protocol):
     def by_msgid(self, msgids: list[str]) -> dict[str, Msg]: ...
@@ -30,17 +40,49 @@ class Messages(Protocol):
     def by_author(self, email: str, name: str, lo: int, hi: int) -> list[Msg]: ...
     def by_change_id(self, change_id: str) -> list[Msg]: ...
     def siblings(self, anchor: Msg, lo: int, hi: int) -> list[Msg]: ...
-    def body(self, msg: Msg) -> bytes | None: ...
+    def parts(self, msg: Msg) -> Parts: ...
 
 
+_NO_PARTS: Parts = ("", "", "")
 _POSTED = "NOT is_reply AND (has_tag OR is_patch)"
 
 
-class SqlMessages:
-    """Answers from the index, one query each."""
+class _Bodies:
+    """Bodies read from the index, their parts decoded once and kept.
+
+    `parts_kept` bounds what is kept (oldest out first) for a store that outlives one
+    question; None keeps everything, which for one question is a few hundred messages.
+    """
+
+    parts_kept: int | None = None
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._parts: dict[int, Parts] = {}
+
+    def body(self, msg: Msg) -> bytes | None:
+        """The stored blob, still compressed (`parts` decodes and keeps it)."""
+        row = self.conn.execute("SELECT body FROM messages WHERE id=?", (msg.id,)).fetchone()
+        return row[0] if row else None
+
+    def parts(self, msg: Msg) -> Parts:
+        """(message, notes, diff) of `msg`; empty strings if the index no longer holds it."""
+        got = self._parts.get(msg.id)
+        if got is None:
+            blob = self.body(msg)
+            got = body_parts(blob) if blob is not None else _NO_PARTS
+            if self.parts_kept is not None and len(self._parts) >= self.parts_kept:
+                del self._parts[next(iter(self._parts))]
+            self._parts[msg.id] = got
+        return got
+
+
+class SqlMessages(_Bodies):
+    """Answers from the index, one query each; create one per question (threads and
+    bodies are kept for its lifetime)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
         self._threads: dict[str, Thread] = {}
 
     def by_msgid(self, msgids: list[str]) -> dict[str, Msg]:
@@ -72,16 +114,15 @@ class SqlMessages:
             (anchor.author_email, anchor.total, anchor.version, lo, hi),
         )
 
-    def body(self, msg: Msg) -> bytes | None:
-        row = self.conn.execute("SELECT body FROM messages WHERE id=?", (msg.id,)).fetchone()
-        return row[0] if row else None
 
+class MemoryMessages(_Bodies):
+    """Every message's columns held in memory, threads precomputed by union-find; the
+    decoded bodies of the last few thousand messages read (not the whole archive's)."""
 
-class MemoryMessages:
-    """Every message's columns held in memory, threads precomputed by union-find."""
+    parts_kept = 4096
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.msgs: dict[str, Msg] = {m.msgid: m for m in load_msgs(conn, "1")}
         self._author: dict[str, list[Msg]] = defaultdict(list)
         self._name: dict[str, list[Msg]] = defaultdict(list)
@@ -152,7 +193,3 @@ class MemoryMessages:
         return [m for m in self._author.get(anchor.author_email, [])
                 if m.has_tag and m.total == anchor.total and m.version == anchor.version
                 and m.date is not None and lo <= m.date <= hi]
-
-    def body(self, msg: Msg) -> bytes | None:
-        row = self.conn.execute("SELECT body FROM messages WHERE id=?", (msg.id,)).fetchone()
-        return row[0] if row else None

@@ -46,6 +46,13 @@ def posted_patch(m: Msg) -> PostedPatch:
 def posting_of(db: Messages, msg: Msg) -> Posting | None:
     """The posting `msg` belongs to; for a reply, the posting it answers. None when the
     message and its ancestors post no patch (a plain discussion)."""
+    found = posting_with_msgs(db, msg)
+    return found[0] if found else None
+
+
+def posting_with_msgs(db: Messages, msg: Msg) -> tuple[Posting, list[Msg]] | None:
+    """`posting_of`, and the messages it was built from in the posting's order (cover
+    letter first): what a revision chain compares, so it need not read them again."""
     thread = db.thread(msg.msgid)
     anchor = _patch_ancestor(thread, msg)
     if anchor is None:
@@ -113,8 +120,10 @@ def _key(msgs: list[Msg]) -> str:
     return ordered[0].msgid
 
 
-def make_posting(group: list[Msg], anchor: Msg, root: str, partial_of: str | None = None) -> Posting:
-    """A posting from its messages: one per number (the first sent wins over a resend)."""
+def make_posting(group: list[Msg], anchor: Msg, root: str,
+                 partial_of: str | None = None) -> tuple[Posting, list[Msg]]:
+    """A posting from its messages (one per number: the first sent wins over a resend),
+    and the messages kept, cover letter first."""
     by_number: dict[int, Msg] = {}
     for m in sorted(group, key=lambda m: (m.date or 0, m.id)):
         n = m.number if m.number is not None else 1
@@ -138,4 +147,4 @@ def make_posting(group: list[Msg], anchor: Msg, root: str, partial_of: str | Non
         rfc=any(m.rfc for m in msgs), resend=any(m.resend for m in msgs), thread_root=root,
         cover=posted_patch(cover) if cover else None, patches=[posted_patch(m) for m in patches],
         total=total, missing=missing, partial_of=partial_of, change_id=change_id,
-    )
+    ), msgs

@@ -13,7 +13,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from patchtrail.index.rows import body_parts
 from patchtrail.link.msgstore import Messages
 from patchtrail.link.revisions import PostingMsgs, diff_similarity, title_similarity
 from patchtrail.link.series_model import (
@@ -50,16 +49,11 @@ def changelog_of(text: str) -> str:
     return "\n".join(out).strip("\n")
 
 
-def _parts(db: Messages, m: Msg) -> tuple[str, str, str]:
-    blob = db.body(m)
-    return body_parts(blob) if blob is not None else ("", "", "")
-
-
 def revision_changelog(db: Messages, pm: PostingMsgs) -> str:
     """The newer revision's own words: its cover letter's changelog, then each patch's."""
     chunks: list[str] = []
     for m in pm.msgs:
-        message, notes, _diff = _parts(db, m)
+        message, notes, _diff = db.parts(m)
         text = changelog_of(message + "\n" + notes) if m.is_cover else changelog_of(notes)
         if not text and not m.is_cover:
             text = _notes_only(notes)
@@ -143,7 +137,7 @@ def range_diff(db: Messages, old: PostingMsgs, new: PostingMsgs,
         if a.patch_id and a.patch_id == b.patch_id:
             changes.append(PatchChange("unchanged", posted(a), posted(b), title_changed))
             continue
-        delta = diff_delta(_parts(db, a)[2], _parts(db, b)[2], list(a.files), list(b.files))
+        delta = diff_delta(db.parts(a)[2], db.parts(b)[2], list(a.files), list(b.files))
         status = "unchanged" if delta.empty else "modified"
         changes.append(PatchChange(status, posted(a), posted(b), title_changed, delta))
     return RevisionDiff(old.posting.version, new.posting.version, revision_changelog(db, new), changes)

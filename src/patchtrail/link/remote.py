@@ -26,11 +26,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from patchtrail.index.ingest import Progress, RunSummary, index_archive
+from patchtrail.index.ingest import Progress, index_archive
 from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
 from patchtrail.link.candidates import COMMON_WORDS, WORD, window
@@ -60,7 +59,6 @@ from patchtrail.sources.remote_query import (
 )
 
 __all__ = [
-    "FetchSummary",
     "attach_repository",
     "cache_dir_for",
     "commit_query",
@@ -88,17 +86,6 @@ _PATCH_WORDS = frozenset((
 # Files nearly every patch of a project touches: they tell nothing about which patch.
 _GENERIC_FILES = re.compile(r"(^|/)(Makefile|Kconfig|Kbuild|MAINTAINERS|\.gitignore|"
                             r"runtest/[^/]+|include/tst_test\.h)$")
-
-
-@dataclass(slots=True)
-class FetchSummary:
-    """What the ensure calls asked and stored (requests are counted by the client)."""
-
-    questions: int = 0
-    already_asked: int = 0
-    messages_received: int = 0
-    messages_stored: int = 0
-    index: RunSummary = field(default_factory=RunSummary)
 
 
 def cache_dir_for(db: Path) -> Path:
@@ -150,7 +137,6 @@ def _message_id(data: bytes) -> str | None:
 
 
 def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[bytes],
-                   summary: FetchSummary | None = None,
                    progress: Progress | None = None) -> tuple[int, list[str]]:
     """Parse and store fetched messages the index does not hold yet: how many were new,
     and the Message-IDs of all of them (read once here, for the callers' bookkeeping).
@@ -158,8 +144,6 @@ def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[byte
     Deduplicated by Message-ID against the whole index (a local archive may hold some)
     and within the batch; a message without one is keyed by its hash.
     """
-    summary = summary or FetchSummary()
-    summary.messages_received += len(mails)
     by_key: dict[str, tuple[str | None, bytes]] = {}
     for data in mails:
         msgid = _message_id(data)
@@ -173,8 +157,6 @@ def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[byte
     run = index_archive(store, client.inbox.url, progress,
                         source=FetchedMessages(client.inbox, raws),
                         processes=1 if len(raws) < IN_PROCESS else None)
-    summary.index.add(run)
-    summary.messages_stored += run.messages_stored
     return run.messages_stored, ids
 
 
@@ -182,16 +164,13 @@ def store_messages(store: Store, client: PublicInboxClient, mails: Sequence[byte
 
 
 def ensure_search(store: Store, client: PublicInboxClient, query: str, threads: bool = False,
-                  refresh: bool = False, summary: FetchSummary | None = None) -> int:
+                  refresh: bool = False) -> int:
     """Make sure the index holds every hit of `query` (with `threads`, their threads)."""
-    summary = summary or FetchSummary()
     key = f"ask:q{'t' if threads else ''}/{hashlib.sha1(query.encode()).hexdigest()}"
     if not refresh and _asked(store, client, key):
-        summary.already_asked += 1
         return 0
-    summary.questions += 1
     mails = client.search(query, threads=threads)
-    stored, msgids = store_messages(store, client, mails, summary)
+    stored, msgids = store_messages(store, client, mails)
     keys = {key}
     if threads:  # every thread touched came whole: asking for one of them again is moot
         keys.update(_thread_key(m) for m in _roots_of(store, msgids))
@@ -203,17 +182,13 @@ def _thread_key(msgid: str) -> str:
     return f"ask:t/{msgid}"
 
 
-def ensure_thread(store: Store, client: PublicInboxClient, msgid: str, refresh: bool = False,
-                  summary: FetchSummary | None = None) -> int:
+def ensure_thread(store: Store, client: PublicInboxClient, msgid: str, refresh: bool = False) -> int:
     """Make sure the index holds the whole thread of `msgid` (one request, once)."""
-    summary = summary or FetchSummary()
     keys = {_thread_key(msgid)} | {_thread_key(m) for m in _roots_of(store, [msgid])}
     if not refresh and any(_asked(store, client, k) for k in keys):
-        summary.already_asked += 1
         return 0
-    summary.questions += 1
     mails = client.thread(msgid)
-    stored, msgids = store_messages(store, client, mails, summary)
+    stored, msgids = store_messages(store, client, mails)
     keys.update(_thread_key(m) for m in _roots_of(store, msgids))
     remember(store, client, keys)
     return stored
@@ -310,18 +285,15 @@ def _may_be_resolved(store: Store, commit: CommitInfo, links: bool) -> bool:
 
 def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequence[CommitInfo],
                        links: bool = True, thread: bool = True, refresh: bool = False,
-                       progress: Progress | None = None) -> FetchSummary:
+                       progress: Progress | None = None) -> None:
     """Make sure the index holds what digging each commit needs (see the module doc).
 
     `links=False` leaves a commit's Link trailers unused (blind matching must not be
     handed the answer). Commits already asked about are skipped without a request.
     """
-    summary = FetchSummary()
     todo = [c for c in commits if not c.is_merge]
     if not refresh:
-        asked = [c for c in todo if _asked(store, client, _dig_key(c, links))]
-        summary.already_asked += len(asked)
-        todo = [c for c in todo if c not in asked]
+        todo = [c for c in todo if not _asked(store, client, _dig_key(c, links))]
     if progress:
         progress.start(f"asking {client.inbox.url}", len(todo))
     for i in range(0, len(todo), CHUNK):
@@ -329,26 +301,25 @@ def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequenc
         if links:
             for commit in chunk:
                 for msgid in link_ids(commit):
-                    ensure_thread(store, client, msgid, refresh, summary)
+                    ensure_thread(store, client, msgid, refresh)
         pids = any_of(*(token("patchid", c.patch_id) for c in chunk if c.patch_id))
         if pids:
-            ensure_search(store, client, pids, threads=True, refresh=refresh, summary=summary)
+            ensure_search(store, client, pids, threads=True, refresh=refresh)
         for commit in chunk:
             result = dig_commit(store, commit, ignore_links=not links) \
                 if _may_be_resolved(store, commit, links) else None
             if result is None or not _resolved(result):
                 query = commit_query(commit)
                 if query:
-                    ensure_search(store, client, query, refresh=refresh, summary=summary)
+                    ensure_search(store, client, query, refresh=refresh)
                 result = dig_commit(store, commit, ignore_links=not links)
             if thread and result.match is not None:
-                ensure_thread(store, client, result.match.message_id, refresh, summary)
+                ensure_thread(store, client, result.match.message_id, refresh)
             remember(store, client, [_dig_key(commit, links)])
             if progress:
                 progress.advance(1)
     if progress:
         progress.finish()
-    return summary
 
 
 # -- which server, and the client ---------------------------------------------------------
@@ -399,6 +370,4 @@ def attach_repository(store: Store, path: str | Path) -> None:
     if store.sources("git"):
         return
     repo = GitRepo(path)
-    git_dir = Path(repo.git_dir)
-    top = git_dir.parent if git_dir.name == ".git" else git_dir
-    store.source("git", str(top), top.name.removesuffix(".git") or top.name)
+    store.source("git", repo.top, repo.name)  # as `patchtrail index --repo` registers it

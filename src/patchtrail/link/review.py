@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from patchtrail.index.rows import body_parts
 from patchtrail.link.msgstore import Messages
 from patchtrail.link.postings import is_posted_patch
 from patchtrail.link.revisions import PostingMsgs
@@ -82,10 +81,7 @@ def _answered(thread: Thread, own: dict[str, Msg], msgid: str) -> Msg | None:
 
 
 def _tags(db: Messages, reply: Msg) -> list[tuple[str, str]]:
-    blob = db.body(reply)
-    if blob is None:
-        return []
-    message, notes, _diff = body_parts(blob)
+    message, notes, _diff = db.parts(reply)
     return reply_trailers(message + "\n" + notes)
 
 

@@ -20,9 +20,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from patchtrail.index.rows import body_parts
 from patchtrail.link.msgstore import Messages
-from patchtrail.link.postings import is_posted_patch, posting_of
+from patchtrail.link.postings import is_posted_patch, posting_with_msgs
 from patchtrail.link.score import person_similarity
 from patchtrail.link.series_model import Msg, Posting, Revision, RevisionLink
 from patchtrail.mail.fingerprint import similarity
@@ -137,10 +136,7 @@ def named_revisions(db: Messages, pm: PostingMsgs) -> set[str]:
     b4 cover letter, "v1: <url>" in change notes)."""
     named: set[str] = set()
     for m in pm.msgs:
-        blob = db.body(m)
-        if blob is None:
-            continue
-        message, notes, _diff = body_parts(blob)
+        message, notes, _diff = db.parts(m)
         named.update(msgid for _v, msgid in revision_links(message + "\n" + notes))
     return named
 
@@ -151,18 +147,27 @@ class ChainFinder:
     def __init__(self, db: Messages, ignore_links: bool = False) -> None:
         self.db = db
         self.ignore_links = ignore_links
-        self._postings: dict[str, PostingMsgs] = {}
+        self._postings: dict[str, PostingMsgs] = {}  # by posting key: the first one built
+        self._posting_of: dict[str, PostingMsgs | None] = {}  # by Message-ID asked about
         self._links: dict[str, set[str]] = {}
         self._authors: dict[tuple[str, str], tuple[int, int, list[Msg]]] = {}
 
     def load(self, posting: Posting) -> PostingMsgs:
+        """`posting` with its messages; read from the index only for a posting this finder
+        did not build itself (the start of a chain found by someone else)."""
         if posting.key not in self._postings:
             self._postings[posting.key] = with_msgs(self.db, posting)
         return self._postings[posting.key]
 
     def posting_for(self, m: Msg) -> PostingMsgs | None:
-        p = posting_of(self.db, m)
-        return self.load(p) if p else None
+        """The posting `m` belongs to (`postings.posting_of`), kept with the messages it
+        was built from. Asked once per message: the pools of consecutive chain steps and
+        the RESEND search meet the same postings again."""
+        if m.msgid not in self._posting_of:
+            found = posting_with_msgs(self.db, m)
+            self._posting_of[m.msgid] = None if found is None else \
+                self._postings.setdefault(found[0].key, PostingMsgs(*found))
+        return self._posting_of[m.msgid]
 
     def chain(self, start: Posting) -> list[Revision]:
         """Every revision found, oldest first, each with the link to the one before."""

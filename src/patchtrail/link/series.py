@@ -15,8 +15,8 @@ from patchtrail.index.store import Store
 from patchtrail.link.applied import find_applied
 from patchtrail.link.commits import RevisionError, expand_revisions, load_commits
 from patchtrail.link.dig import best_match, dig_commit
-from patchtrail.link.msgstore import Messages, SqlMessages
-from patchtrail.link.postings import posted_patch, posting_of
+from patchtrail.link.msgstore import SqlMessages
+from patchtrail.link.postings import posted_patch
 from patchtrail.link.rangediff import range_diff
 from patchtrail.link.review import review_trail
 from patchtrail.link.revisions import ChainFinder, PostingMsgs, compare
@@ -65,15 +65,16 @@ def resolve(store: Store, target: str, ignore_links: bool = False) -> tuple[str,
     return match.message_id, commit.oid
 
 
-def posting_named(db: Messages, msgid: str) -> Posting:
-    """The posting the message `msgid` belongs to (for a reply, the one it answers)."""
-    msg = db.by_msgid([msgid]).get(msgid)
+def posting_named(finder: ChainFinder, msgid: str) -> Posting:
+    """The posting the message `msgid` belongs to (for a reply, the one it answers),
+    built by the finder that chains it, which so holds its messages already."""
+    msg = finder.db.by_msgid([msgid]).get(msgid)
     if msg is None:
         raise SeriesError(f"{msgid}: message not in the index (run `patchtrail index` on its archive)")
-    posting = posting_of(db, msg)
-    if posting is None:
+    found = finder.posting_for(msg)
+    if found is None:
         raise SeriesError(f"{msgid}: a discussion, not a patch: no [PATCH] message above it in its thread")
-    return posting
+    return found.posting
 
 
 def revisions_of(finder: ChainFinder, posting: Posting,
@@ -101,9 +102,10 @@ def missing_versions(revisions: list[Revision]) -> list[int]:
 
 def build_series(store: Store, target: str, ignore_links: bool = False) -> Series:
     msgid, start = resolve(store, target, ignore_links)
-    db = SqlMessages(store.conn)
-    posting = posting_named(db, msgid)
-    revisions, loaded = revisions_of(ChainFinder(db, ignore_links), posting)
+    db = SqlMessages(store.conn)  # one per build: each body is decoded once
+    finder = ChainFinder(db, ignore_links)
+    posting = posting_named(finder, msgid)
+    revisions, loaded = revisions_of(finder, posting)
     diffs = [range_diff(db, a, b, _posted) for a, b in pairwise(loaded)]
     applied = find_applied(store, db, loaded, ignore_links)
     commit_text: dict[str, str] = {}
