@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import IO
 
 from rich.console import Console
 from rich.text import Text
 
+from patchtrail.report.origin_section import OriginSection, moved, origin_section
 from patchtrail.report.times import day, iso
 from patchtrail.story.model import (
     CommitRef,
@@ -117,6 +119,11 @@ def print_line(console: Console, text: Text) -> None:
     console.print(text, soft_wrap=True)
 
 
+def print_lines(console: Console, lines: Iterable[Text]) -> None:
+    for text in lines:
+        print_line(console, text)
+
+
 def commit_line(c: CommitRef, indent: str = "    ", extra: str = "") -> Text:
     line = Text(indent)
     line.append(c.oid[:12], "yellow")
@@ -128,21 +135,40 @@ def commit_line(c: CommitRef, indent: str = "    ", extra: str = "") -> Text:
 
 
 def event_line(e: IdentEvent) -> Text:
-    if e.moved_from or e.moved_to:
-        where = f"{', '.join(e.moved_from)} → {', '.join(e.moved_to)}"
-    else:
-        where = ", ".join(f"{p.path} +{p.added}/-{p.removed}" for p in e.places)
+    where = moved(e) or ", ".join(f"{p.path} +{p.added}/-{p.removed}" for p in e.places)
     line = commit_line(e.commit, "    ", "")
     line.append(f"  [{e.kind}] {where}", "cyan")
     return line
 
 
-def _print_email(console: Console, m: EmailRef | None, s: OriginStory) -> None:
+def birth_lines(query: str, sec: OriginSection) -> list[Text]:
+    """Who wrote it when, and where: the head of the origin in `patchtrail origin` and in
+    `patchtrail story --format text` alike. Empty when it was not found."""
+    b = sec.birth
+    if b is None:
+        return []
+    out = [Text.assemble((query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"), " ",
+                         b.commit.subject),
+           Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}")]
+    if sec.line is not None:
+        out += [Text(f"  line: {sec.line.content.strip()}"),
+                Text(f"  at {sec.line.origin_path}:{sec.line.origin_line} in that commit")]
+    out += [Text(f"  at {p.path}:{p.line}") for p in sec.born_at]
+    return out
+
+
+def email_lines(m: EmailRef | None) -> list[Text]:
+    """The email the origin commit was applied from (or that none was found)."""
     if m is None:
-        print_line(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
+        return [Text("  ← no email found for this commit in the indexed archives", "dim")]
+    return [Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"),
+            Text(f"    {m.url}")]
+
+
+def _print_email(console: Console, m: EmailRef | None, s: OriginStory) -> None:
+    print_lines(console, email_lines(m))
+    if m is None:
         return
-    print_line(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
-    print_line(console, Text(f"    {m.url}"))
     print_line(console, Text.assemble("  series: ", (m.series_title, "bold"),
                                 f"  ({len(s.series_commits)} commit(s))"))
     print_line(console, Text(f"    {m.series_url}"))
@@ -157,38 +183,34 @@ def write_text(s: OriginStory, console: Console) -> None:
         for e in o.events[:TEXT_EVENTS]:
             print_line(console, event_line(e))
         return
-    b = o.birth
-    head = Text.assemble((o.query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"), " ",
-                         b.commit.subject)
-    print_line(console, head)
-    print_line(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
+    sec = origin_section(o)
+    print_lines(console, birth_lines(o.query, sec))
     if o.line is not None:
-        lo = o.line
-        print_line(console, Text(f"  line: {lo.content.strip()}"))
-        print_line(console, Text(f"  at {lo.origin_path}:{lo.origin_line} in that commit"))
-        for c in lo.skipped:
+        for c in o.line.skipped:
             print_line(console, commit_line(c, "    ", "looked through (whitespace/reflow)"))
-        if lo.chain:
-            print_line(console, Text(f"  touched since by {len(lo.chain)} commit(s):"))
-            for c in lo.chain[:TEXT_COMMITS]:
+        if o.line.chain:
+            print_line(console, Text(f"  touched since by {len(o.line.chain)} commit(s):"))
+            for c in o.line.chain[:TEXT_COMMITS]:
                 print_line(console, commit_line(c, "    "))
-    else:
-        for p in b.places:
-            if p.added > p.removed:
-                print_line(console, Text(f"  at {p.path}:{p.line}"))
+            _more(console, len(o.line.chain) - TEXT_COMMITS, "commit(s)")
     if o.note:
         print_line(console, Text(f"  note: {o.note}", "dim"))
     _print_email(console, o.email, s)
-    marks = o.moves + o.rebirths + o.deletions
-    if marks:
+    if sec.since:
         print_line(console, Text("  since then:"))
-        for e in sorted(marks, key=lambda e: o.events.index(e))[:TEXT_EVENTS]:
-            print_line(console, event_line(e))
+        print_lines(console, map(event_line, sec.since[:TEXT_EVENTS]))
+        _more(console, len(sec.since) - TEXT_EVENTS, "event(s)")
     if o.kind == "symbol":
         state = "still present" if o.alive else "no longer present"
         print_line(console, Text(f"  {len(o.events)} commit(s) changed lines carrying it; {state}", "dim"))
     _print_followups(console, s)
     _print_discussions(console, s)
+
+
+def _more(console: Console, hidden: int, what: str) -> None:
+    """Say what a text cap left out: the text stays short, but never silently so."""
+    if hidden > 0:
+        print_line(console, Text(f"    … {hidden} more {what} in --format json", "dim"))
 
 
 def _most_telling(groups: list[FollowUpGroup]) -> list[FollowUpGroup]:

@@ -16,6 +16,7 @@ from typing import IO
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from patchtrail.link.series_model import Revision, Series
+from patchtrail.report.origin_section import moved, origin_section
 from patchtrail.report.times import day
 from patchtrail.story.story_model import Story
 
@@ -107,6 +108,7 @@ def template_env(package: str) -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["day"] = day
+    env.filters["moved"] = moved
     return env
 
 
@@ -117,7 +119,9 @@ def _env() -> Environment:
 
 def render(s: Story, nav: bool = False) -> str:
     """The page; `nav` adds the web UI's search box (patchtrail serve)."""
-    return _env().get_template("story.html.j2").render(story=s, tl=timeline(s), nav=nav)
+    origin = origin_section(s.start.origin) if s.start.origin is not None else None
+    return _env().get_template("story.html.j2").render(story=s, tl=timeline(s), origin=origin,
+                                                       nav=nav)
 
 
 def write_html(s: Story, out: IO[str]) -> None:

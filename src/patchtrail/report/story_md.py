@@ -11,6 +11,7 @@ import re
 from typing import IO
 
 from patchtrail.link.series_model import Series
+from patchtrail.report.origin_section import moved, origin_section
 from patchtrail.report.times import day
 from patchtrail.story.model import CommitRef, Discussion, EmailRef, Origin
 from patchtrail.story.story_model import Story
@@ -35,19 +36,18 @@ def commit(c: CommitRef) -> str:
 
 
 def _origin(o: Origin, query: str, out: list[str]) -> None:
-    if o.birth is None:
+    sec = origin_section(o)
+    b = sec.birth
+    if b is None:
         out.append(f"`{esc(query)}`: {esc(o.note or 'not found')}")
         return
-    b = o.birth
     out.append(f"- born in {commit(b.commit)} ({esc(b.commit.author)}, committed {day(b.commit.committer_time)})")
-    if o.line is not None:
-        out.append(f"- line `{o.line.content.strip().replace('`', '')}` at "
-                   f"`{o.line.origin_path}:{o.line.origin_line}` in that commit")
-    else:
-        out.extend(f"- at `{p.path}:{p.line}`" for p in b.places if p.added > p.removed)
-    for e in o.moves + o.rebirths + o.deletions:
-        where = (f"{', '.join(e.moved_from)} → {', '.join(e.moved_to)}" if e.moved_from or e.moved_to
-                 else ", ".join(p.path for p in e.places))
+    if sec.line is not None:
+        out.append(f"- line `{sec.line.content.strip().replace('`', '')}` at "
+                   f"`{sec.line.origin_path}:{sec.line.origin_line}` in that commit")
+    out.extend(f"- at `{p.path}:{p.line}`" for p in sec.born_at)
+    for e in sec.since:
+        where = moved(e) or ", ".join(p.path for p in e.places)
         out.append(f"- {e.kind}: {commit(e.commit)} ({esc(where)}, {day(e.commit.committer_time)})")
 
 

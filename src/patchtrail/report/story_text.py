@@ -10,10 +10,18 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from patchtrail.report.origin import commit_line, event_line, print_line
+from patchtrail.report.origin import (
+    birth_lines,
+    commit_line,
+    email_lines,
+    event_line,
+    print_line,
+    print_lines,
+)
+from patchtrail.report.origin_section import origin_section
 from patchtrail.report.series import write_text as write_series_text
 from patchtrail.report.times import day
-from patchtrail.story.model import Discussion, EmailRef
+from patchtrail.story.model import Discussion
 from patchtrail.story.story_model import Story
 
 TEXT_COMMITS = 8
@@ -24,14 +32,6 @@ def _section(console: Console, title: str) -> None:
     console.print(Rule(Text(title, style="bold"), align="left"))
 
 
-def _email(console: Console, m: EmailRef | None) -> None:
-    if m is None:
-        print_line(console, Text("  ← no email found for this commit in the indexed archives", "dim"))
-        return
-    print_line(console, Text.assemble("  ← ", (m.subject, "bold"), f"  ({m.list}, {day(m.date)}, {m.method})"))
-    print_line(console, Text(f"    {m.url}"))
-
-
 def _start(s: Story, console: Console) -> None:
     st = s.start
     o = st.origin
@@ -39,19 +39,10 @@ def _start(s: Story, console: Console) -> None:
     if o is not None and o.birth is None:
         print_line(console, Text.assemble((st.query, "bold"), ": ", o.note or "not found"))
         return
-    if o is not None and o.birth is not None:
-        b = o.birth
-        print_line(console, Text.assemble((st.query, "bold"), " was born in ", (b.commit.oid[:12], "yellow"),
-                                    " ", b.commit.subject))
-        print_line(console, Text(f"  {b.commit.author}, committed {day(b.commit.committer_time)}"))
-        if o.line is not None:
-            print_line(console, Text(f"  line: {o.line.content.strip()}"))
-            print_line(console, Text(f"  at {o.line.origin_path}:{o.line.origin_line} in that commit"))
-        for p in b.places:
-            if o.line is None and p.added > p.removed:
-                print_line(console, Text(f"  at {p.path}:{p.line}"))
-        for e in o.moves + o.rebirths + o.deletions:
-            print_line(console, event_line(e))
+    if o is not None:
+        sec = origin_section(o)
+        print_lines(console, birth_lines(st.query, sec))
+        print_lines(console, map(event_line, sec.since))
         if o.note:
             print_line(console, Text(f"  note: {o.note}", "dim"))
     elif st.commit is not None:
@@ -60,7 +51,7 @@ def _start(s: Story, console: Console) -> None:
     elif s.series is not None:
         print_line(console, Text(f"message {st.query}, in v{s.series.start_version} of the series"))
     if st.kind != "msgid":
-        _email(console, st.email)
+        print_lines(console, email_lines(st.email))
 
 
 def _discussion(console: Console, d: Discussion) -> None:
