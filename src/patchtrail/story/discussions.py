@@ -14,14 +14,13 @@ import sqlite3
 from collections.abc import Iterable
 
 from patchtrail.link.urls import message_url
-from patchtrail.story.emails import group_key, message_by_msgid, messages_by_ids
-from patchtrail.story.model import CommitRef, Discussion
+from patchtrail.story.emails import group_key, messages_by_ids, messages_by_msgid
+from patchtrail.story.model import CommitRef, Discussion, Terms
 
 MAX_THREADS = 50
 PER_TERM = 5000            # messages read per search term at most
 MIN_PHRASE_WORDS = 3       # "Fix typo" names nothing; a phrase must be this long
 _WORD = re.compile(r"\w+")
-_TITLE = re.compile(r"^\s*(?:(?:re|fwd?|aw|sv)\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
 
 
 def _phrase(text: str) -> str | None:
@@ -31,10 +30,9 @@ def _phrase(text: str) -> str | None:
     return '"' + " ".join(words) + '"'
 
 
-def search_terms(symbol: str | None, commits: Iterable[CommitRef],
-                 title: str | None) -> list[tuple[str, str]]:
+def search_terms(symbol: str | None, commits: Iterable[CommitRef], title: str | None) -> Terms:
     """(label, FTS5 query) pairs; every user-derived text is quoted (no query syntax leaks)."""
-    terms: list[tuple[str, str]] = []
+    terms: Terms = []
     if symbol:
         terms.append(("symbol", '"' + symbol.replace('"', '""') + '"'))
     for c in commits:
@@ -48,7 +46,7 @@ def search_terms(symbol: str | None, commits: Iterable[CommitRef],
     return terms
 
 
-def discussions(conn: sqlite3.Connection, terms: list[tuple[str, str]], after: int,
+def discussions(conn: sqlite3.Connection, terms: Terms, after: int,
                 excluded: set[str], excluded_titles: set[str]) -> tuple[list[Discussion], int]:
     """Threads with messages after `after` matching a term; keys in `excluded` left out.
 
@@ -71,14 +69,18 @@ def discussions(conn: sqlite3.Connection, terms: list[tuple[str, str]], after: i
         if key in excluded:
             continue
         threads.setdefault(key, []).append(row)
+    for rows in threads.values():
+        rows.sort(key=lambda r: r["date"] or 0)
+    roots = messages_by_msgid(conn, (key for key, rows in threads.items() if key != rows[0]["msgid"]))
     out: list[Discussion] = []
     for key, rows in threads.items():
-        rows.sort(key=lambda r: r["date"] or 0)
         first = rows[0]
-        root = message_by_msgid(conn, key) if key != first["msgid"] else first
-        subject = (root or first)["subject"]
-        if _TITLE.sub("", subject).strip().lower() in excluded_titles:
+        root = roots.get(key, first)  # a root the archive lacks: the thread's first match
+        # The title the index parsed from the subject (patchtrail.mail.subject), as the
+        # series and follow-up titles in `excluded_titles` were.
+        if root["title"].lower() in excluded_titles:
             continue
+        subject = root["subject"]
         labels = sorted({label for r in rows for label in matched[r["id"]]})
         out.append(Discussion(
             key, subject, first["list"], message_url(first["list"], first["msgid"]), first["date"],

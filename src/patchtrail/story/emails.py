@@ -41,37 +41,68 @@ def message_by_msgid(conn: sqlite3.Connection, msgid: str) -> sqlite3.Row | None
     return conn.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE msgid=?", (msgid,)).fetchone()
 
 
+def messages_by_msgid(conn: sqlite3.Connection, msgids: Iterable[str]) -> dict[str, sqlite3.Row]:
+    """The indexed messages among `msgids`, in one statement per IN_CHUNK of them."""
+    q = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE msgid IN ({{marks}})"
+    return {row["msgid"]: row for row in select_in(conn, q, dict.fromkeys(msgids))}
+
+
 def series_title(conn: sqlite3.Connection, key: str, fallback: sqlite3.Row) -> tuple[str, str]:
     """(title, url) of the series `key`: its root message's, else the message's own."""
-    root = message_by_msgid(conn, key) if key != fallback["msgid"] else fallback
+    return _titled(message_by_msgid(conn, key) if key != fallback["msgid"] else fallback, fallback)
+
+
+def _titled(root: sqlite3.Row | None, fallback: sqlite3.Row) -> tuple[str, str]:
     row = root if root is not None else fallback
     return row["title"] or row["subject"], message_url(row["list"], row["msgid"])
 
 
 def emails_of(store: Store, oids: list[str], ignore_links: bool = False) -> dict[str, EmailRef]:
     """The email each commit was applied from (`patchtrail dig`'s answer, found without
-    scoring the runners-up: `best_match`), for those that have one."""
+    scoring the runners-up: `best_match`), for those that have one.
+
+    The emails, then their threads' roots, are read in one statement each rather than
+    two per commit: a story links up to MAX_COMMITS follow-ups at once.
+    """
+    conn = store.conn
+    matches = [(info.oid, match) for info in load_commits(store, oids)
+               if (match := best_match(store, info, ignore_links)) is not None]
+    rows = messages_by_msgid(conn, (match.message_id for _, match in matches))
+    keys = {m: group_key(row) for m, row in rows.items()}
+    rows.update(messages_by_msgid(conn, set(keys.values()) - rows.keys()))
     out: dict[str, EmailRef] = {}
     titles: dict[str, tuple[str, str]] = {}
-    conn = store.conn
-    for info in load_commits(store, oids):
-        match = best_match(store, info, ignore_links)
-        if match is None:
-            continue
-        row = message_by_msgid(conn, match.message_id)
-        if row is None:
-            continue
-        key = group_key(row)
-        if key not in titles:
-            titles[key] = series_title(conn, key, row)
+    for oid, match in matches:
+        key = keys.get(match.message_id)
+        if key is None:
+            continue  # the matched message is not in the index
+        if key not in titles:  # a root the archive lacks: the first email of its thread names it
+            titles[key] = _titled(rows.get(key), rows[match.message_id])
         title, url = titles[key]
-        out[info.oid] = EmailRef(match.message_id, match.subject, match.list, match.url, match.date,
-                                 match.method, match.score, key, title, url)
+        out[oid] = EmailRef(match.message_id, match.subject, match.list, match.url, match.date,
+                            match.method, match.score, key, title, url)
     return out
 
 
 def thread_patches(conn: sqlite3.Connection, key: str, limit: int = 500) -> list[sqlite3.Row]:
-    """The patch messages of the series `key`: the root and what replies to it, transitively."""
+    """The patch messages of the series `key`: the root and what replies to it, transitively.
+
+    Replies are followed by In-Reply-To only, down from `key`, until `limit` messages were
+    seen. `patchtrail.link.threads.thread_of` finds threads better, yet it cannot stand in
+    here without changing which files a story's follow-ups are looked for on:
+
+    * it walks the whole connected thread, up and down: the parent and other branches of
+      `key` as well (on the LTP list, 490 of 5,991 series keys get other patches, 195
+      other files), so only `Thread.descendants(key)` could serve;
+    * even below `key` it reaches more: a reply with References but no In-Reply-To, or
+      one whose In-Reply-To is a message the archive lacks, hangs from a ghost or from
+      its last Reference there, and is lost here (24 LTP keys get other patches that
+      way, 10 other files);
+    * its limit (MAX_THREAD nodes, ghosts included, cut in Message-ID order within a
+      level) is not this one (`limit` messages seen, whole levels);
+    * it reads every column of every message of the thread, and one message_refs query
+      per level: 2.6 times the time of this walk over all LTP series keys.
+    """
     seen: set[str] = {key}
     frontier = [key]
     patches: list[sqlite3.Row] = []

@@ -53,15 +53,25 @@ def ident_id(conn: sqlite3.Connection, name: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+# The columns of `commits` a CommitRef is made of, in `commit_ref`'s order: every story
+# query that builds one reads these and no more (whole rows carry messages and diffs).
+REF_COLUMNS = "oid, subject, author_name, author_email, author_time, committer_time"
+
+
+def commit_ref(oid: str, subject: str, author_name: str, author_email: str, author_time: int,
+               committer_time: int) -> CommitRef:
+    """A CommitRef from the REF_COLUMNS of a commit: the one place its author is spelled."""
+    return CommitRef(oid, subject, f"{author_name} <{author_email}>", author_time, committer_time)
+
+
 def commit_refs(conn: sqlite3.Connection, ids: Iterable[int],
                 source_id: int | None) -> dict[int, CommitRef]:
     """CommitRef per commits.id, only for commits of `source_id` (all when None)."""
     out: dict[int, CommitRef] = {}
-    q = ("SELECT id, oid, subject, author_name, author_email, author_time, committer_time,"
-         " source_id FROM commits WHERE id IN ({marks})")
-    for r in select_in(conn, q, set(ids)):
-        if source_id is None or r[7] == source_id:
-            out[r[0]] = CommitRef(r[1], r[2], f"{r[3]} <{r[4]}>", r[5], r[6])
+    q = f"SELECT id, source_id, {REF_COLUMNS} FROM commits WHERE id IN ({{marks}})"
+    for cid, source, *ref in select_in(conn, q, set(ids)):
+        if source_id is None or source == source_id:
+            out[cid] = commit_ref(*ref)
     return out
 
 

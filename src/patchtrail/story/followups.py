@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from patchtrail.index.store import Store
 from patchtrail.link.series_model import Series
 from patchtrail.story.emails import emails_of, thread_patches
-from patchtrail.story.events import renamed_forward
+from patchtrail.story.events import REF_COLUMNS, commit_ref, renamed_forward
 from patchtrail.story.model import CommitRef, EmailRef, FollowUpGroup
 from patchtrail.story.series_groups import Later, group_by_series, origin_names
 from patchtrail.story.story_model import FollowUp
@@ -78,8 +78,7 @@ def related(store: Store, birth: CommitRef, email: EmailRef | None, touched: set
     lo = birth.committer_time - SIBLING_WINDOW
     hi = birth.committer_time + SIBLING_WINDOW
     look_for_siblings = email is not None and series is None
-    sql = ("SELECT id, oid, subject, author_name, author_email, author_time, committer_time,"
-           " files, parents FROM commits WHERE (committer_time >= ? OR id > ?)")
+    sql = f"SELECT id, {REF_COLUMNS}, files, parents FROM commits WHERE (committer_time >= ? OR id > ?)"
     args: list[object] = [lo if look_for_siblings else 1 << 62, birth_id]
     if source_id is not None:
         sql += " AND source_id = ?"
@@ -99,7 +98,7 @@ def related(store: Store, birth: CommitRef, email: EmailRef | None, touched: set
         tier = 0 if on_symbol and on_core else 1 if on_core else 2 if on_symbol else 3 if shared else -1
         if not sibling and (tier < 0 or cid <= birth_id):
             continue
-        ref = CommitRef(oid, subject, f"{name} <{address}>", authored, committed)
+        ref = commit_ref(oid, subject, name, address, authored, committed)
         if sibling:
             siblings.append((cid, ref, shared))
         else:

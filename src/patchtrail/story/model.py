@@ -15,6 +15,13 @@ REMOVE = "remove"      # fewer occurrences, still present
 DELETION = "deletion"  # its last occurrence went away
 
 
+# A search for later discussions (patchtrail.story.discussions): its (label, FTS5 query)
+# terms, and the time a message must be posted after. Kept with the story that made it,
+# so that what `patchtrail.story.remote` asks a server for is what was searched locally.
+Terms = list[tuple[str, str]]
+Search = tuple[Terms, int]
+
+
 @dataclass(slots=True)
 class CommitRef:
     oid: str
@@ -134,3 +141,4 @@ class OriginStory:
     discussions: list[Discussion] = field(default_factory=list)
     followups_truncated: int = 0      # candidate commits not examined (over the limit)
     discussions_truncated: int = 0
+    searches: list[Search] = field(default_factory=list)  # what the discussions were searched for

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
 from patchtrail.link.commits import load_commits
 from patchtrail.mail.idents import MAX_LEN, MIN_LEN, TOKEN
 from patchtrail.sources.git import GitRepo
 from patchtrail.story.discussions import discussions, search_terms
 from patchtrail.story.emails import emails_of
-from patchtrail.story.events import life
+from patchtrail.story.events import REF_COLUMNS, commit_ref, life
 from patchtrail.story.followups import related
 from patchtrail.story.lineorigin import chain_since, trace_line
 from patchtrail.story.model import (
@@ -133,9 +134,25 @@ def symbol_origin(store: Store, name: str, path: str | None, source_id: int | No
 
 
 def commit_refs_by_oid(store: Store, oids: list[str]) -> dict[str, CommitRef]:
-    return {c.oid: CommitRef(c.oid, c.subject, f"{c.author_name} <{c.author_email}>",
-                             c.author_time, c.committer_time)
-            for c in load_commits(store, oids)}
+    """CommitRef per commit id, for the commits the index holds or git can read.
+
+    Only REF_COLUMNS are read; `load_commits` is asked only for the ids the index lacks,
+    which it reads from git (blame can name a commit indexed later). The author's address
+    is lower-cased, as `load_commits` (which folds it for linking) always gave it here;
+    `events.commit_refs` keeps it as written.
+    """
+    q = f"SELECT {REF_COLUMNS} FROM commits WHERE oid IN ({{marks}})"
+    found = {r[0]: tuple(r) for r in select_in(store.conn, q, dict.fromkeys(oids))}
+    missing = [o for o in oids if o not in found]
+    if missing:
+        found.update((c.oid, (c.oid, c.subject, c.author_name, c.author_email, c.author_time,
+                              c.committer_time)) for c in load_commits(store, missing))
+    refs: dict[str, CommitRef] = {}
+    for oid in oids:
+        if oid in found:
+            _, subject, name, address, authored, committed = found[oid]
+            refs[oid] = commit_ref(oid, subject, name, address.lower(), authored, committed)
+    return refs
 
 
 def line_origin(store: Store, repo: GitRepo, target: Target) -> Origin:
@@ -181,7 +198,8 @@ def tell(store: Store, target: Target, repo: GitRepo | None, source_id: int | No
     if origin.email is not None:
         excluded.add(origin.email.series_key)
         titles.add(origin.email.series_title.lower())
-    terms = search_terms(target.symbol, rel.siblings, title)
+    story.searches = [(search_terms(target.symbol, rel.siblings, title), birth.committer_time)]
+    [(terms, after)] = story.searches
     story.discussions, story.discussions_truncated = discussions(
-        store.conn, terms, birth.committer_time, excluded, titles)
+        store.conn, terms, after, excluded, titles)
     return story

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from patchtrail.index.store import Store
 from patchtrail.link.remote_series import END_OF_TIME, RemoteRun, ensure_series
 from patchtrail.link.series import SeriesError, message_id_of
 from patchtrail.sources.git import GitRepo
@@ -37,14 +36,13 @@ from patchtrail.sources.remote_query import (
     phrase,
     word_prefix,
 )
-from patchtrail.story.discussions import search_terms
-from patchtrail.story.origin import Target, TargetError, commit_refs_by_oid, tell
-from patchtrail.story.story import discussion_searches, tell_story
-from patchtrail.story.story_model import FollowUp, Story
+from patchtrail.story.model import Search
+from patchtrail.story.origin import Target, TargetError, tell
+from patchtrail.story.story import tell_story
+from patchtrail.story.story_model import FollowUp
 
 __all__ = ["ensure_origin", "ensure_story", "mention_asks"]
 
-Terms = list[tuple[str, str]]
 # The scope of the spans asked for discussions (`RemoteRun.spans_search`).
 MENTIONS = "m"
 
@@ -64,7 +62,7 @@ def _remote_term(fts: str) -> Query | None:
     return any_of(phrase("s", text), phrase("nq", text))
 
 
-def mention_asks(groups: Iterable[tuple[Terms, int]]) -> list[tuple[Query, int, int]]:
+def mention_asks(groups: Iterable[Search]) -> list[tuple[Query, int, int]]:
     """(query, from, to) for each term of each group that can be asked: messages matching
     it posted after the group's date (`RemoteRun.spans_search` asks each term once for a
     span of time, so a later date asks nothing more)."""
@@ -75,15 +73,6 @@ def mention_asks(groups: Iterable[tuple[Terms, int]]) -> list[tuple[Query, int, 
             if query is not None:
                 asks.append((query, after, END_OF_TIME))
     return asks
-
-
-def _discussion_asks(store: Store, story: Story) -> list[tuple[Terms, int]]:
-    """The terms and dates tell_story searches discussions (and a symbol's mentions) with."""
-    series = story.series
-    applied = sorted(series.applied.commits, key=lambda c: c.position) \
-        if series is not None and series.applied is not None else []
-    refs = commit_refs_by_oid(store, [c.oid for c in applied]) if applied else {}
-    return discussion_searches(story, [refs[c.oid] for c in applied if c.oid in refs])
 
 
 def _ensure_followups(run: RemoteRun, followups: list[FollowUp], ignore_links: bool) -> None:
@@ -114,7 +103,7 @@ def ensure_story(run: RemoteRun, text: str, repo: GitRepo | None, source_id: int
             ensure_series(run, start.commit.oid if start.commit is not None else text, ignore_links)
         run.commits((c.oid for c in (start.commit, story.anchor) if c is not None), links=not ignore_links)
         _ensure_followups(run, story.followups, ignore_links)
-        run.spans_search(MENTIONS, None, mention_asks(_discussion_asks(run.store, story)))
+        run.spans_search(MENTIONS, None, mention_asks(story.searches))
         return True
 
     run.until_stable(step)
@@ -135,9 +124,7 @@ def ensure_origin(run: RemoteRun, target: Target, repo: GitRepo | None, source_i
         birth = origin.birth.commit
         run.commits([birth.oid, *(c.oid for c in story.series_commits),
                      *(c.commit.oid for g in story.followups for c in g.commits)])
-        title = origin.email.series_title if origin.email is not None else None
-        terms = search_terms(target.symbol, story.series_commits, title)
-        run.spans_search(MENTIONS, None, mention_asks([(terms, birth.committer_time)]))
+        run.spans_search(MENTIONS, None, mention_asks(story.searches))
         return True
 
     run.until_stable(step)

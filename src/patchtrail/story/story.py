@@ -23,7 +23,7 @@ from patchtrail.sources.git import GitRepo
 from patchtrail.story.discussions import discussions, search_terms
 from patchtrail.story.emails import emails_of
 from patchtrail.story.followups import related
-from patchtrail.story.model import CommitRef, Origin
+from patchtrail.story.model import CommitRef, EmailRef, Origin, Search
 from patchtrail.story.origin import (
     TargetError,
     commit_refs_by_oid,
@@ -48,9 +48,8 @@ _LINE = re.compile(r"^[^@]+?:\d+(?:@.+)?$")
 
 
 def _commit_of(store: Store, text: str) -> str | None:
-    """The one indexed commit `text` names (an id or a ref), or None when it names none."""
-    if not _HEX.fullmatch(text) and _LINE.match(text):
-        return None
+    """The one commit `text` names (an id or a ref), indexed or readable from git; None
+    when it names none."""
     try:
         oids = expand_revisions(store, [text])
     except (RevisionError, ValueError):
@@ -61,17 +60,24 @@ def _commit_of(store: Store, text: str) -> str | None:
     return oids[0] if oids[0] in refs else None
 
 
-def classify(store: Store, text: str) -> str:
-    """Which of SYMBOL, LINE, COMMIT, MSGID `text` is; TargetError when none."""
+def _classified(store: Store, text: str) -> tuple[str, str | None]:
+    """`classify`'s answer, and for a COMMIT the full id it resolved on the way: a story
+    resolves its start once and passes the id on."""
     if message_id_of(text) is not None:
-        return MSGID
+        return MSGID, None
     if _LINE.match(text):
         parse_target(text)  # line 0 and the like are errors
-        return LINE
-    if _HEX.fullmatch(text) and _commit_of(store, text) is not None:
-        return COMMIT
+        return LINE, None
+    oid = _commit_of(store, text) if _HEX.fullmatch(text) else None
+    if oid is not None:
+        return COMMIT, oid
     parse_target(text)
-    return SYMBOL
+    return SYMBOL, None
+
+
+def classify(store: Store, text: str) -> str:
+    """Which of SYMBOL, LINE, COMMIT, MSGID `text` is; TargetError when none."""
+    return _classified(store, text)[0]
 
 
 def _origin(store: Store, text: str, kind: str, repo: GitRepo | None,
@@ -93,31 +99,46 @@ def _origin(store: Store, text: str, kind: str, repo: GitRepo | None,
     return origin, touched
 
 
-def _series(store: Store, target: str, ignore_links: bool, notes: list[str]) -> Series | None:
+def _series(store: Store, text: str, start_oid: str | None, email: EmailRef | None,
+            ignore_links: bool, notes: list[str]) -> Series | None:
+    """The series of the start, None (and why in `notes`) when there is none.
+
+    A commit's series is built from its email, already linked: `build_series` given the
+    commit would resolve it and link it again. It is then named by the commit, as it
+    would have been. A commit without an email (or with one whose Message-ID would not
+    read as one, like `id:x@y`) goes the long way, for the answer build_series gives.
+    """
+    target = start_oid or text
+    if email is not None and message_id_of(email.message_id) == email.message_id:
+        target = email.message_id
     try:
-        return build_series(store, target, ignore_links=ignore_links)
+        series = build_series(store, target, ignore_links=ignore_links)
     except SeriesError as exc:
         notes.append(str(exc))
         return None
+    if start_oid is not None:
+        series.start = start_oid
+    return series
 
 
 def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: int | None = None,
                ignore_links: bool = False) -> Story:
     """The whole story of `text` (SYMBOL, FILE:LINE[@REV], COMMIT or MSGID)."""
     text = text.strip()
-    kind = classify(store, text)
+    kind, start_oid = _classified(store, text)
     start = Start(text, kind)
     notes: list[str] = []
     touched: set[str] = set()
-    start_oid: str | None = None
     if kind in (SYMBOL, LINE):
         start.origin, touched = _origin(store, text, kind, repo, source_id)
         if start.origin.birth is None:
             return Story(start, None, None)
         start_oid = start.origin.birth.commit.oid
-    elif kind == COMMIT:
-        start_oid = _commit_of(store, text)
-    series = _series(store, start_oid or text, ignore_links, notes)
+    emails: dict[str, EmailRef] = {}
+    if start_oid is not None:
+        emails = emails_of(store, [start_oid], ignore_links)
+        start.email = emails.get(start_oid)
+    series = _series(store, text, start_oid, start.email, ignore_links, notes)
     if series is None and kind == MSGID:
         raise TargetError(notes[0])
     applied = [c.oid for c in sorted(series.applied.commits, key=lambda c: c.position)] \
@@ -127,9 +148,8 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         start.commit = refs.get(start_oid)
     anchor_oid = applied[-1] if applied else start_oid
     anchor = refs.get(anchor_oid) if anchor_oid else None
-    emails = emails_of(store, [o for o in {anchor_oid, start_oid} if o], ignore_links)
-    if start_oid is not None:
-        start.email = emails.get(start_oid)
+    if anchor_oid is not None and anchor_oid != start_oid:
+        emails.update(emails_of(store, [anchor_oid], ignore_links))
     story = Story(start, series, anchor, notes=notes)
     excluded = thread_roots(series.revisions) if series is not None else set()
     titles = {series.title.lower()} if series is not None else set()
@@ -149,7 +169,8 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         titles.update(r.posting.title.lower() for r in f.revisions)
     start.touching = [c.commit.oid for f in story.followups for c in f.group.commits
                       if c.commit.oid in touched]
-    (terms, after), *mentions = discussion_searches(story, [refs[o] for o in applied if o in refs])
+    story.searches = _discussion_searches(story, [refs[o] for o in applied if o in refs])
+    (terms, after), *mentions = story.searches
     story.discussions, story.discussions_truncated = discussions(
         store.conn, terms, after, excluded, titles)
     for terms, born in mentions:
@@ -158,10 +179,10 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
     return story
 
 
-def discussion_searches(story: Story, applied: list[CommitRef]) -> list[tuple[list[tuple[str, str]], int]]:
+def _discussion_searches(story: Story, applied: list[CommitRef]) -> list[Search]:
     """(full-text terms, only after this time) of the later discussions of the series, then,
     for a symbol, of the messages that mention it. `applied`: the series' commits in
-    applied order. Public, so that what a remote story fetches is what is searched here."""
+    applied order. Kept in `Story.searches`: story.remote asks a server for the same."""
     series, anchor = story.series, story.anchor
     commits = applied or ([anchor] if anchor else [])
     if anchor is not None:

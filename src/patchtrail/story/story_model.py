@@ -17,6 +17,7 @@ from patchtrail.story.model import (
     EmailRef,
     FollowUpGroup,
     Origin,
+    Search,
 )
 
 STORY_SCHEMA = 1
@@ -65,6 +66,8 @@ class Story:
     followups_truncated: int = 0
     discussions_truncated: int = 0
     notes: list[str] = field(default_factory=list)
+    # What the discussions, then (a symbol's story) its mentions, were searched for.
+    searches: list[Search] = field(default_factory=list)
 
     def untold_followups(self) -> list[str]:
         """What the follow-ups leave out, in the words every format prints: a cap never
