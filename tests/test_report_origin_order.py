@@ -108,6 +108,15 @@ def test_a_deletion_is_listed_before_the_rebirth_that_follows_it(reborn) -> None
         o = tell(store, parse_target("gamma_state"), GitRepo(repo), None).origin
     assert [(e.kind, e.commit.oid[:12]) for e in origin_section(o).since] == want
     assert_listed_alike(db, repo, "gamma_state", want)
+    # Every format names where each event happened, the deletion's file included.
+    with Store.open(db, create=False) as store:
+        s = tell_story(store, "gamma_state", GitRepo(repo))
+    md = story_md(s).split("## Origin\n", 1)[1].split("\n## ", 1)[0]
+    html = story_html(s).split("<h2>Origin</h2>", 1)[1].split("<h2>", 1)[0]
+    for rendered in (md, html):
+        assert "lib/g.c → lib/core/g.c" in rendered
+        deletion = rendered.split(f"{DELETION}: ", 1)[1].split(f"{REBIRTH}: ", 1)[0]
+        assert "lib/core/g.c (" in deletion or "lib/core/g.c, " in deletion
 
 
 def test_origin_text_says_what_its_event_cap_leaves_out(demo_indexed, monkeypatch) -> None:

@@ -40,7 +40,13 @@ def origin_section(o: Origin) -> OriginSection:
 
 def moved(e: IdentEvent) -> str | None:
     """The "from → to" of an event that carried the identifier between files (a move or
-    a rename), else None: each format then says where the event was in its own way."""
+    a rename), else None."""
     if not (e.moved_from or e.moved_to):
         return None
     return f"{', '.join(e.moved_from)} → {', '.join(e.moved_to)}"
+
+
+def where(e: IdentEvent) -> str:
+    """Where an event happened, as every format names it: "from → to" for a move or a
+    rename, else the files it changed (the text report adds their line counts)."""
+    return moved(e) or ", ".join(p.path for p in e.places)

@@ -16,7 +16,7 @@ from typing import IO
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from patchtrail.link.series_model import Revision, Series
-from patchtrail.report.origin_section import moved, origin_section
+from patchtrail.report.origin_section import origin_section, where
 from patchtrail.report.times import day
 from patchtrail.story.story_model import Story
 
@@ -108,7 +108,7 @@ def template_env(package: str) -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["day"] = day
-    env.filters["moved"] = moved
+    env.filters["where"] = where
     return env
 
 

@@ -11,7 +11,7 @@ import re
 from typing import IO
 
 from patchtrail.link.series_model import Series
-from patchtrail.report.origin_section import moved, origin_section
+from patchtrail.report.origin_section import origin_section, where
 from patchtrail.report.times import day
 from patchtrail.story.model import CommitRef, Discussion, EmailRef, Origin
 from patchtrail.story.story_model import Story
@@ -47,8 +47,7 @@ def _origin(o: Origin, query: str, out: list[str]) -> None:
                    f"`{sec.line.origin_path}:{sec.line.origin_line}` in that commit")
     out.extend(f"- at `{p.path}:{p.line}`" for p in sec.born_at)
     for e in sec.since:
-        where = moved(e) or ", ".join(p.path for p in e.places)
-        out.append(f"- {e.kind}: {commit(e.commit)} ({esc(where)}, {day(e.commit.committer_time)})")
+        out.append(f"- {e.kind}: {commit(e.commit)} ({esc(where(e))}, {day(e.commit.committer_time)})")
 
 
 def _email(m: EmailRef | None, out: list[str]) -> None:
