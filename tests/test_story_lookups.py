@@ -145,3 +145,29 @@ def test_emails_are_read_together_and_titled_by_their_roots(demo) -> None:
             assert email.series_key == story_emails.group_key(row)
             title = story_emails.series_title(store.conn, email.series_key, row)
             assert (email.series_title, email.series_url) == title
+
+
+def _patch_mail(msgid: str, subject: str, path: str, headers: str = "") -> str:
+    return (f"From: Ann Dev <ann@example.org>\nSubject: {subject}\nMessage-ID: <{msgid}>\n"
+            f"Date: Mon, 3 Jun 2024 10:00:00 +0000\n{headers}\nA change.\n\n"
+            f"Signed-off-by: Ann Dev <ann@example.org>\n---\n"
+            f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -1 +1 @@\n-old\n+new\n")
+
+
+def test_a_series_holds_the_patches_that_only_reference_it(tmp_path: Path) -> None:
+    from patchtrail.index.ingest import index_archive
+
+    mbox = tmp_path / "list.mbox"
+    mbox.write_text("".join("From MAILER-DAEMON Mon Jun  3 10:00:00 2024\n" + m + "\n" for m in (
+        _patch_mail("root@x", "[PATCH 0/2] lib: two", "lib/a.c"),
+        # In-Reply-To lost by the mailer: only References ties it to the series.
+        _patch_mail("p1@x", "[PATCH 1/2] lib: one", "lib/b.c", "References: <root@x>\n"),
+        _patch_mail("p2@x", "[PATCH 2/2] lib: two", "lib/c.c", "In-Reply-To: <root@x>\n"),
+        # Below p1 only (its parent is not the root), References naming p1 alone.
+        _patch_mail("p3@x", "Re: [PATCH 1/2] lib: one", "lib/d.c", "References: <p1@x>\n"),
+        _patch_mail("other@x", "[PATCH] other", "lib/e.c"),
+    )))
+    with Store.open(tmp_path / "x.db") as store:
+        index_archive(store, mbox)
+        found = {r["msgid"] for r in story_emails.thread_patches(store.conn, "root@x")}
+    assert found == {"root@x", "p1@x", "p2@x", "p3@x"}

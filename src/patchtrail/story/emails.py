@@ -87,21 +87,17 @@ def emails_of(store: Store, oids: list[str], ignore_links: bool = False) -> dict
 def thread_patches(conn: sqlite3.Connection, key: str, limit: int = 500) -> list[sqlite3.Row]:
     """The patch messages of the series `key`: the root and what replies to it, transitively.
 
-    Replies are followed by In-Reply-To only, down from `key`, until `limit` messages were
-    seen. `patchtrail.link.threads.thread_of` finds threads better, yet it cannot stand in
-    here without changing which files a story's follow-ups are looked for on:
+    Walked down through message_refs, level by level, until `limit` messages were seen: a
+    message is below `key` when its In-Reply-To or any of its References names `key` or
+    a message already found below it. References catches what In-Reply-To alone loses
+    (a reply whose In-Reply-To is missing, or names a message the archive lacks), which
+    is how `group_key` already counts such a reply in the thread.
 
-    * it walks the whole connected thread, up and down: the parent and other branches of
-      `key` as well (on the LTP list, 490 of 5,991 series keys get other patches, 195
-      other files), so only `Thread.descendants(key)` could serve;
-    * even below `key` it reaches more: a reply with References but no In-Reply-To, or
-      one whose In-Reply-To is a message the archive lacks, hangs from a ghost or from
-      its last Reference there, and is lost here (24 LTP keys get other patches that
-      way, 10 other files);
-    * its limit (MAX_THREAD nodes, ghosts included, cut in Message-ID order within a
-      level) is not this one (`limit` messages seen, whole levels);
-    * it reads every column of every message of the thread, and one message_refs query
-      per level: 2.6 times the time of this walk over all LTP series keys.
+    `patchtrail.link.threads.thread_of` finds threads too, but cannot stand in here: it
+    walks the whole connected thread, up as well as down (the parent and other branches
+    of `key`: on the LTP list 490 of 5,991 series keys would get other patches, 195 other
+    files); its limit counts ghosts and cuts within a level; and it reads every column of
+    every message, 2.6 times the time of this walk over all LTP series keys.
     """
     seen: set[str] = {key}
     frontier = [key]
@@ -109,9 +105,10 @@ def thread_patches(conn: sqlite3.Connection, key: str, limit: int = 500) -> list
     root = conn.execute("SELECT msgid, is_patch, files FROM messages WHERE msgid=?", (key,)).fetchone()
     if root is not None and root["is_patch"]:
         patches.append(root)
+    q = ("SELECT m.msgid, m.is_patch, m.files FROM message_refs r"
+         " JOIN messages m ON m.id = r.message_id WHERE r.ref IN ({marks})")
     while frontier and len(seen) < limit:
         nxt: list[str] = []
-        q = "SELECT msgid, is_patch, files FROM messages WHERE in_reply_to IN ({marks})"
         for row in select_in(conn, q, frontier):
             if row["msgid"] not in seen:
                 seen.add(row["msgid"])
