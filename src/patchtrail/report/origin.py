@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO
 
 from rich.console import Console
@@ -213,6 +213,22 @@ def _more(console: Console, hidden: int, what: str) -> None:
         print_line(console, Text(f"    … {hidden} more {what} in --format json", "dim"))
 
 
+def group_lines(g: FollowUpGroup, mark: Callable[[FollowUpCommit], str],
+                revisions: Text | None = None) -> list[Text]:
+    """A follow-up group as `patchtrail origin` and `patchtrail story` list it: title,
+    the revisions line when the story has one, link, its first TEXT_COMMITS commits (each
+    with `mark`'s note) and how many more there are."""
+    out = [Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))")]
+    if revisions is not None:
+        out.append(revisions)
+    if g.url:
+        out.append(Text(f"    {g.url}"))
+    out += [commit_line(c.commit, "    ", mark(c)) for c in g.commits[:TEXT_COMMITS]]
+    if len(g.commits) > TEXT_COMMITS:
+        out.append(Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
+    return out
+
+
 def _most_telling(groups: list[FollowUpGroup]) -> list[FollowUpGroup]:
     """At most TEXT_GROUPS groups, those whose commits touch the symbol and the series'
     files most, in their chronological order."""
@@ -231,13 +247,7 @@ def _print_followups(console: Console, s: OriginStory) -> None:
     print_line(console, Text())
     print_line(console, Text(f"Follow-ups: {n} later commit(s) in {len(s.followups)} group(s)", "bold"))
     for g in _most_telling(s.followups):
-        print_line(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
-        if g.url:
-            print_line(console, Text(f"    {g.url}"))
-        for c in g.commits[:TEXT_COMMITS]:
-            print_line(console, commit_line(c.commit, "    ", "touches it" if c.touches_symbol else ""))
-        if len(g.commits) > TEXT_COMMITS:
-            print_line(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
+        print_lines(console, group_lines(g, lambda c: "touches it" if c.touches_symbol else ""))
     hidden = len(s.followups) - TEXT_GROUPS
     if hidden > 0 or s.followups_truncated:
         print_line(console, Text(f"  … {max(hidden, 0)} more group(s) in --format json;"

@@ -12,9 +12,9 @@ from rich.text import Text
 
 from patchtrail.report.origin import (
     birth_lines,
-    commit_line,
     email_lines,
     event_line,
+    group_lines,
     print_line,
     print_lines,
 )
@@ -23,8 +23,6 @@ from patchtrail.report.series import write_text as write_series_text
 from patchtrail.report.times import day
 from patchtrail.story.model import Discussion
 from patchtrail.story.story_model import Story
-
-TEXT_COMMITS = 8
 
 
 def _section(console: Console, title: str) -> None:
@@ -71,21 +69,16 @@ def write_text(s: Story, console: Console) -> None:
     if s.followups or s.untold_followups():
         n = sum(len(f.group.commits) for f in s.followups)
         _section(console, f"Follow-ups: {n} later commit(s) in {len(s.followups)} series")
+        mark = f"changes {s.start.query}"
         for f in s.followups:
-            g = f.group
-            print_line(console, Text.assemble("  ", (g.title, "bold"), f"  ({len(g.commits)} commit(s))"))
+            revisions = None
             if f.revisions:
                 versions = " → ".join(f"v{r.version} {day(r.posting.date)}" for r in f.revisions)
                 missing = (f"; v{', v'.join(map(str, f.missing_versions))} not in the archive"
                            if f.missing_versions else "")
-                print_line(console, Text(f"    revisions: {versions}{missing}", "cyan"))
-            if g.url:
-                print_line(console, Text(f"    {g.url}"))
-            for c in g.commits[:TEXT_COMMITS]:
-                mark = f"changes {s.start.query}" if c.commit.oid in touching else ""
-                print_line(console, commit_line(c.commit, "    ", mark))
-            if len(g.commits) > TEXT_COMMITS:
-                print_line(console, Text(f"    … {len(g.commits) - TEXT_COMMITS} more", "dim"))
+                revisions = Text(f"    revisions: {versions}{missing}", "cyan")
+            print_lines(console, group_lines(
+                f.group, lambda c: mark if c.commit.oid in touching else "", revisions))
         for line in s.untold_followups():
             print_line(console, Text(f"  … {line}", "dim"))
     if s.discussions or s.start.mentions:
