@@ -128,7 +128,7 @@ def symbol_origin(store: Store, name: str, path: str | None, source_id: int | No
         name, "symbol", path, birth,
         moves=[e for e in after if e.kind in (MOVE, RENAME)],
         rebirths=[e for e in after if e.kind == REBIRTH],
-        deletions=[e for e in events if e.kind == DELETION],
+        deletions=[e for e in after if e.kind == DELETION],
         events=events, alive=lf.alive, note=note,
     )
 
