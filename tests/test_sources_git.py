@@ -89,7 +89,9 @@ def test_open_worktree_and_bare(repo: Path, tmp_path: Path) -> None:
     # One identity per repository, wherever it is opened from: what the index keys on.
     (repo / "sub" / "deeper").mkdir(parents=True, exist_ok=True)
     inner = GitRepo(repo / "sub" / "deeper")
-    assert (g.top, g.name) == (inner.top, inner.name) == (str(repo.resolve()), repo.name)
+    in_git_dir = GitRepo(repo / ".git")
+    assert (g.top, g.name) == (inner.top, inner.name) == (in_git_dir.top, in_git_dir.name) \
+        == (str(repo.resolve()), repo.name)
     assert (b.top, b.name) == (str(bare.resolve()), "bare")
 
 

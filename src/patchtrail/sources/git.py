@@ -101,7 +101,8 @@ class GitRepo:
             raise SourceError(self.path, "no such file or directory")
         if not p.is_dir():
             raise SourceError(self.path, "not a git repository (not a directory)")
-        proc = run_git(self.path, ["rev-parse", "--absolute-git-dir", "--show-cdup"], check=False)
+        proc = run_git(self.path, ["rev-parse", "--absolute-git-dir", "--is-bare-repository",
+                                   "--show-cdup"], check=False)
         if proc.returncode != 0:
             msg = first_error_line(proc.stderr)
             if msg.startswith("not a git repository"):
@@ -110,9 +111,16 @@ class GitRepo:
         lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
         self.git_dir = lines[0].strip()
         # What names the repository as an index source, wherever in it `path` points: the
-        # top of its work tree (`--show-cdup` away; git prints no such line when bare), or
-        # its git directory when bare. `index --repo` and `--remote` both register it so.
-        self.top = str((p / lines[1].strip()).resolve()) if len(lines) > 2 else self.git_dir
+        # top of its work tree (`--show-cdup` away; git prints no such line outside a work
+        # tree), or its git directory when bare. `index --repo` and `--remote` both
+        # register it so.
+        git_dir = Path(self.git_dir)
+        if len(lines) > 3:
+            self.top = str((p / lines[2].strip()).resolve())
+        elif lines[1].strip() == "false" and git_dir.name == ".git":  # inside .git itself
+            self.top = str(git_dir.parent)
+        else:
+            self.top = self.git_dir
         self.name = Path(self.top).name.removesuffix(".git") or Path(self.top).name
 
     def __repr__(self) -> str:
