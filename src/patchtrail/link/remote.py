@@ -33,8 +33,8 @@ from patchtrail.index.ingest import Progress, index_archive
 from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
 from patchtrail.link.candidates import COMMON_WORDS, WORD, window
-from patchtrail.link.dig import dig_commit, link_ids
-from patchtrail.link.model import CommitInfo, DigResult
+from patchtrail.link.dig import best_match, link_ids
+from patchtrail.link.model import CommitInfo, Match
 from patchtrail.mail.headers import (
     plain_header,
     single_message_id,
@@ -269,9 +269,8 @@ def commit_query(commit: CommitInfo) -> Query | None:
     )
 
 
-def _resolved(result: DigResult) -> bool:
-    """A dig that more lookups could not change: an exact patch-id or a Link trailer."""
-    m = result.match
+def _resolved(m: Match | None) -> bool:
+    """A dig's answer that more lookups could not change: an exact patch-id or a Link."""
     return m is not None and (m.evidence.link or m.evidence.patch_id)
 
 
@@ -284,7 +283,7 @@ def _may_be_resolved(store: Store, commit: CommitInfo, links: bool) -> bool:
 
 
 def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequence[CommitInfo],
-                       links: bool = True, thread: bool = True, refresh: bool = False,
+                       links: bool = True, refresh: bool = False,
                        progress: Progress | None = None) -> None:
     """Make sure the index holds what digging each commit needs (see the module doc).
 
@@ -306,15 +305,16 @@ def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequenc
         if pids:
             ensure_search(store, client, pids, threads=True, refresh=refresh)
         for commit in chunk:
-            result = dig_commit(store, commit, ignore_links=not links) \
+            # Only the answer is needed, not the runners-up: best_match is dig's answer.
+            match = best_match(store, commit, ignore_links=not links) \
                 if _may_be_resolved(store, commit, links) else None
-            if result is None or not _resolved(result):
+            if not _resolved(match):
                 query = commit_query(commit)
                 if query:
                     ensure_search(store, client, query, refresh=refresh)
-                result = dig_commit(store, commit, ignore_links=not links)
-            if thread and result.match is not None:
-                ensure_thread(store, client, result.match.message_id, refresh)
+                match = best_match(store, commit, ignore_links=not links)
+            if match is not None:
+                ensure_thread(store, client, match.message_id, refresh)
             remember(store, client, [_dig_key(commit, links)])
             if progress:
                 progress.advance(1)
