@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from patchtrail.index.store import Store
 from patchtrail.link.msgstore import SqlMessages
-from patchtrail.link.postings import posting_of
 from patchtrail.link.revisions import ChainFinder
 from patchtrail.link.series import missing_versions, revisions_of
 from patchtrail.link.series_model import Posting, Revision, Series
@@ -60,21 +59,6 @@ def origin_names(email: EmailRef | None, series: Series | None) -> set[str]:
     return names
 
 
-class _Postings:
-    """The posting of each email, looked up once (several commits share one)."""
-
-    def __init__(self, db: SqlMessages) -> None:
-        self.db = db
-        self._by_msgid: dict[str, Posting | None] = {}
-
-    def of(self, email: EmailRef) -> Posting | None:
-        key = email.message_id
-        if key not in self._by_msgid:
-            msg = self.db.by_msgid([key]).get(key)
-            self._by_msgid[key] = posting_of(self.db, msg) if msg is not None else None
-        return self._by_msgid[key]
-
-
 def _names(email: EmailRef | None, posting: Posting | None) -> set[str]:
     if email is None:
         return {_NO_EMAIL_KEY}
@@ -109,14 +93,18 @@ def group_by_series(store: Store, later: list[Later], emails: dict[str, EmailRef
     lookups = MAX_FOLLOWUP_SERIES if lookups is None else lookups
     db = SqlMessages(store.conn)
     finder = ChainFinder(db, ignore_links)
-    postings = _Postings(db)
+    # The emails' messages in one query; their postings from the finder, which keeps each
+    # with the messages it was built from for the chains looked up below.
+    msgs = db.by_msgid(sorted({e.message_id for e in emails.values()}))
     origin = set(origin)
     owner: dict[str, FollowUp] = {}
     out: list[FollowUp] = []
     looked = 0
     for c in later:
         email = emails.get(c.commit.oid)
-        posting = postings.of(email) if email is not None else None
+        msg = msgs.get(email.message_id) if email is not None else None
+        found = finder.posting_for(msg) if msg is not None else None
+        posting = found.posting if found is not None else None
         names = _names(email, posting)
         if names & origin:
             continue
