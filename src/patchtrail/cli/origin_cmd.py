@@ -81,12 +81,14 @@ def origin(db: Path | None, repo: Path | None, path: str | None, fmt: str, remot
     store = open_store_for(db, remote, repo)
     with store:
         git_repo, source_id = repository_for(store, repo, need_repo=parsed.symbol is None)
+        story = None
         with remote_session(store, remote, no_cache, timeout, unasked_default=False) as client:
             if client is not None:
                 require_history(store)
-                ensure_origin(RemoteRun(store, client, no_cache), parsed, git_repo, source_id)
+                story = ensure_origin(RemoteRun(store, client, no_cache), parsed, git_repo, source_id)
         try:
-            story = tell(store, parsed, git_repo, source_id)
+            if story is None:
+                story = tell(store, parsed, git_repo, source_id)
         except TargetError as exc:
             raise click.ClickException(str(exc)) from None
     if fmt == "json":

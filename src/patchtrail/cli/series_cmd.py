@@ -42,6 +42,7 @@ def series(db: Path | None, ignore_links: bool, fmt: str, remote: str | None, no
     """
     remote, target = split_remote_target(remote, target)
     with open_store_for(db, remote) as store:
+        result = None
         with remote_session(store, remote, no_cache, timeout) as client:
             if client is not None:
                 command = unread_history(store)
@@ -49,8 +50,9 @@ def series(db: Path | None, ignore_links: bool, fmt: str, remote: str | None, no
                     stderr_console().print(
                         "note: the repository's history is not indexed, so the commits that applied"
                         f" the series cannot be found; `{command}` reads it", markup=False, soft_wrap=True)
-                ensure_series(RemoteRun(store, client, no_cache), target, ignore_links)
-        result = build_series(store, target, ignore_links=ignore_links)
+                result = ensure_series(RemoteRun(store, client, no_cache), target, ignore_links)
+        if result is None:
+            result = build_series(store, target, ignore_links=ignore_links)
         if fmt == "json":
             write_json(result, sys.stdout)
         else:

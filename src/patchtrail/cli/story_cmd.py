@@ -77,12 +77,14 @@ def story(db: Path | None, repo: Path | None, ignore_links: bool, fmt: str, outp
         try:
             kind = classify(store, target.strip())
             git_repo, source_id = repository_for(store, repo, need_repo=kind == LINE)
+            result = None
             with remote_session(store, remote, no_cache, timeout) as client:
                 if client is not None:
                     require_history(store)
-                    ensure_story(RemoteRun(store, client, no_cache), target, git_repo, source_id,
-                                 ignore_links)
-            result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links)
+                    result = ensure_story(RemoteRun(store, client, no_cache), target, git_repo,
+                                          source_id, ignore_links)
+            if result is None:
+                result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links)
         except (TargetError, SeriesError) as exc:
             raise click.ClickException(str(exc)) from None
     if output is not None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from patchtrail.index.store import Store
 from patchtrail.link.applied import candidate_commits
@@ -48,7 +49,7 @@ from patchtrail.link.remote import (
 )
 from patchtrail.link.revisions import WINDOW, named_revisions, with_msgs
 from patchtrail.link.series import SeriesError, build_series, message_id_of
-from patchtrail.link.series_model import Posting
+from patchtrail.link.series_model import Posting, Series
 from patchtrail.sources.remote import PublicInboxClient
 from patchtrail.sources.remote_query import (
     Query,
@@ -57,6 +58,8 @@ from patchtrail.sources.remote_query import (
     date_range,
     phrase,
 )
+
+T = TypeVar("T")  # what a round of `RemoteRun.until_stable` answers
 
 __all__ = ["END_OF_TIME", "MAX_ROUNDS", "RemoteRun", "ensure_series", "gaps", "gate_terms"]
 
@@ -212,13 +215,19 @@ class RemoteRun:
         who = _digest(post.author_email + "\0" + post.author_name)
         self.spans_search(f"a/{who}", author, asks)
 
-    def until_stable(self, step: Callable[[], bool]) -> None:
-        """Run `step` (answer locally, ask for what it looked at) until it stores nothing
-        new or says there is nothing to answer (False)."""
+    def until_stable(self, step: Callable[[], T | None]) -> T | None:
+        """Run `step` (answer locally, ask for what the answer looked at) until a round
+        stores nothing new, and return that round's answer: it is what answering again
+        would give, so the caller need not. None when `step` has nothing to answer (the
+        caller's own answer then says why) or the rounds ran out."""
         for _ in range(MAX_ROUNDS):
             before = _last_message(self.store)
-            if not step() or _last_message(self.store) == before:
-                return
+            answer = step()
+            if answer is None:
+                return None
+            if _last_message(self.store) == before:
+                return answer
+        return None
 
 
 def _span(key: str) -> Interval:
@@ -243,23 +252,24 @@ def _start(run: RemoteRun, target: str, ignore_links: bool) -> bool:
     return True
 
 
-def ensure_series(run: RemoteRun, target: str, ignore_links: bool = False) -> None:
-    """Make sure the index holds what `build_series(target)` reads (see the module doc)."""
+def ensure_series(run: RemoteRun, target: str, ignore_links: bool = False) -> Series | None:
+    """Make sure the index holds what `build_series(target)` reads (see the module doc);
+    its answer once nothing more came (None: build it, it says why)."""
     if not _start(run, target, ignore_links):
-        return
+        return None
 
-    def step() -> bool:
+    def step() -> Series | None:
         try:
             series = build_series(run.store, target, ignore_links=ignore_links)
         except SeriesError:
-            return False
+            return None
         db = SqlMessages(run.store.conn)
         for rev in series.revisions:
             for post in (rev.posting, *rev.resends):
                 run.posting(post, ignore_links)
         patches = [m for rev in series.revisions for m in with_msgs(db, rev.posting).patches]
         run.commits(sorted(candidate_commits(run.store.conn, patches)), links=not ignore_links)
-        return True
+        return series
 
-    run.until_stable(step)
+    return run.until_stable(step)
 

@@ -36,10 +36,10 @@ from patchtrail.sources.remote_query import (
     phrase,
     word_prefix,
 )
-from patchtrail.story.model import Search
+from patchtrail.story.model import OriginStory, Search
 from patchtrail.story.origin import Target, TargetError, tell
 from patchtrail.story.story import tell_story
-from patchtrail.story.story_model import FollowUp
+from patchtrail.story.story_model import FollowUp, Story
 
 __all__ = ["ensure_origin", "ensure_story", "mention_asks"]
 
@@ -85,46 +85,49 @@ def _ensure_followups(run: RemoteRun, followups: list[FollowUp], ignore_links: b
 
 
 def ensure_story(run: RemoteRun, text: str, repo: GitRepo | None, source_id: int | None,
-                 ignore_links: bool = False) -> None:
-    """Make sure the index holds what `tell_story(text)` reads (see the module doc)."""
+                 ignore_links: bool = False) -> Story | None:
+    """Make sure the index holds what `tell_story(text)` reads (see the module doc); the
+    story once nothing more came (None: tell it, it says why)."""
     text = text.strip()
     if message_id_of(text) is not None:
         ensure_series(run, text, ignore_links)  # a message's story is its series' story
 
-    def step() -> bool:
+    def step() -> Story | None:
         try:
             story = tell_story(run.store, text, repo, source_id, ignore_links=ignore_links)
         except (TargetError, SeriesError):
-            return False
+            return None
         start = story.start
         if start.origin is not None and start.origin.birth is None:
-            return False  # never born in the indexed history: the story ends there
+            return story  # never born in the indexed history: nothing more to ask
         if start.commit is not None or message_id_of(text) is not None:
             ensure_series(run, start.commit.oid if start.commit is not None else text, ignore_links)
         run.commits((c.oid for c in (start.commit, story.anchor) if c is not None), links=not ignore_links)
         _ensure_followups(run, story.followups, ignore_links)
         run.spans_search(MENTIONS, None, mention_asks(story.searches))
-        return True
+        return story
 
-    run.until_stable(step)
+    return run.until_stable(step)
 
 
-def ensure_origin(run: RemoteRun, target: Target, repo: GitRepo | None, source_id: int | None) -> None:
+def ensure_origin(run: RemoteRun, target: Target, repo: GitRepo | None,
+                  source_id: int | None) -> OriginStory | None:
     """Make sure the index holds what `story.origin.tell(target)` reads: the birth commit's
-    email, the emails of its series' commits and of the follow-ups, the discussions."""
+    email, the emails of its series' commits and of the follow-ups, the discussions. The
+    story once nothing more came (None: tell it, it says why)."""
 
-    def step() -> bool:
+    def step() -> OriginStory | None:
         try:
             story = tell(run.store, target, repo, source_id)
         except TargetError:
-            return False
+            return None
         origin = story.origin
         if origin.birth is None:
-            return False
+            return story
         birth = origin.birth.commit
         run.commits([birth.oid, *(c.oid for c in story.series_commits),
                      *(c.commit.oid for g in story.followups for c in g.commits)])
         run.spans_search(MENTIONS, None, mention_asks(story.searches))
-        return True
+        return story
 
-    run.until_stable(step)
+    return run.until_stable(step)
