@@ -70,9 +70,11 @@ def test_footer_found_at_either_end_of_its_window():
     assert strip_list_footer(long_body + "\n" + footer) == long_body
     assert strip_list_footer(long_body + footer + "  \n") == long_body
     # A rule of underscores far up in a long text is not looked at, one near the end is.
+    # Far up by characters, not lines: six long lines are within the window's line count.
     rule = "_" * 30 + "\nltp mailing list\nhttps://lists.linux.it/listinfo/ltp\n"
+    wide = "".join(f"{i} " + "x" * 300 + "\n" for i in range(6))
     assert strip_list_footer(long_body + rule) == long_body
-    assert strip_list_footer(rule + long_body) == rule + long_body
+    assert strip_list_footer(rule + wide) == rule + wide
 
 
 def _diff(lines_removed, lines_added, path="drivers/x.c"):

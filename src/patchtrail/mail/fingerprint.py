@@ -46,8 +46,8 @@ _ANCHOR_BITS = (1 << 62) - 1
 _SEED = int.from_bytes(b"ptfp3\0\0\0", "little")
 
 
-def _hash(data: bytes, seed: int = _SEED) -> int:
-    return xxh3_64_intdigest(data, seed)
+def _hash(data: bytes) -> int:
+    return xxh3_64_intdigest(data, _SEED)
 
 
 def fingerprint(diff: str | list[FileDiff]) -> bytes:

@@ -31,7 +31,7 @@ from patchtrail.story.origin import (
     parse_target,
     symbol_origin,
 )
-from patchtrail.story.series_groups import MAX_FOLLOWUP_SERIES, thread_roots
+from patchtrail.story.series_groups import thread_roots
 from patchtrail.story.story_model import (
     COMMIT,
     LINE,
@@ -41,7 +41,7 @@ from patchtrail.story.story_model import (
     Story,
 )
 
-__all__ = ["MAX_FOLLOWUP_SERIES", "classify", "tell_story"]
+__all__ = ["classify", "tell_story"]
 
 _HEX = re.compile(r"[0-9a-fA-F]{7,40}")
 _LINE = re.compile(r"^[^@]+?:\d+(?:@.+)?$")
