@@ -28,6 +28,7 @@ from patchtrail.mail.diff import patch_id, split_body
 from patchtrail.mail.headers import parse_date, wanted_headers
 from patchtrail.sources.archive import iter_mails, open_archive
 from patchtrail.sources.catfile import CatFile, close_shared, iter_objects
+from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import SkipLog
 
 
@@ -152,6 +153,27 @@ def test_ordered_map_reports_a_failing_or_dying_worker() -> None:
         list(out)
     with pytest.raises(WorkerError, match="died"), ordered_map(_die, range(20), n=2) as out:
         list(out)
+
+
+def _unreadable(x: int) -> int:
+    if x == 5:
+        raise SourceError("/srv/inbox/git/0.git", "git cat-file stopped unexpectedly")
+    return x
+
+
+def test_a_worker_error_is_a_bug_and_a_source_error_stays_one_line() -> None:
+    from patchtrail.cli.errors import expected
+
+    with pytest.raises(SourceError, match="^/srv/inbox/git/0.git: git cat-file stopped"), \
+            ordered_map(_unreadable, range(20), n=2) as out:
+        list(out)
+    with pytest.raises(WorkerError) as failed, ordered_map(_double_or_fail, range(20), n=2) as out:
+        list(out)
+    assert not isinstance(failed.value, expected())  # a bug: the CLI shows its traceback
+    assert "Traceback" in str(failed.value) and "_double_or_fail" in str(failed.value)
+    with pytest.raises(WorkerError) as died, ordered_map(_die, range(20), n=2) as out:
+        list(out)
+    assert isinstance(died.value, expected())  # killed, not a bug: one line
 
 
 def test_ordered_map_abandoned_with_results_in_flight_ends_quietly() -> None:

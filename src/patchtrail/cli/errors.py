@@ -12,10 +12,10 @@ def expected() -> tuple[type[BaseException], ...]:
     (link.series above all) would cost every command ~0.1 s of imports before it begins.
     """
     from patchtrail.index.store import IndexError_
-    from patchtrail.index.workers import WorkerError
+    from patchtrail.index.workers import WorkerDied
     from patchtrail.link.commits import RevisionError
     from patchtrail.link.series import SeriesError
     from patchtrail.sources.errors import SourceError
 
-    return (SourceError, IndexError_, RevisionError, SeriesError, WorkerError,
+    return (SourceError, IndexError_, RevisionError, SeriesError, WorkerDied,
             sqlite3.DatabaseError, OSError)

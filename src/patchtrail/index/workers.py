@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from typing import TypeVar
 
 from patchtrail.sources.catfile import widen_pipe
+from patchtrail.sources.errors import SourceError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,7 +43,12 @@ DIED = "a parse worker died (killed, or out of memory)"
 
 
 class WorkerError(RuntimeError):
-    """A worker raised, or died (killed, out of memory) before answering."""
+    """A worker raised: a bug, whose message carries the worker's traceback (a source
+    that cannot be read is raised as its own SourceError instead)."""
+
+
+class WorkerDied(WorkerError):
+    """A worker died (killed, out of memory) before answering: not a bug of ours."""
 
 
 def workers() -> int:
@@ -84,7 +90,11 @@ def _serve(func: Callable[[T], R], tasks: Connection, results: Connection,
         try:
             answer: tuple[bool, object] = (True, [func(item) for item in job])
         except BaseException as exc:  # handed to the writer, which raises it there
-            answer = (False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            # A source's own error goes back as itself (it pickles: message and path);
+            # anything else as text with the worker's traceback, which would not.
+            failure = exc if isinstance(exc, SourceError) else \
+                f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+            answer = (False, failure)
         try:
             results.send(answer)
         except OSError:  # the writer stopped reading (it failed, or was interrupted)
@@ -167,7 +177,7 @@ def _run(jobs: Iterable[list[T]], sends: list[Connection], recvs: list[Connectio
             try:
                 sends[worker].send(job)
             except OSError:
-                raise WorkerError(DIED) from None
+                raise WorkerDied(DIED) from None
             pending.append(worker)
             sent += 1
 
@@ -177,8 +187,10 @@ def _run(jobs: Iterable[list[T]], sends: list[Connection], recvs: list[Connectio
         try:
             ok, value = recvs[worker].recv()
         except EOFError:
-            raise WorkerError(DIED) from None
+            raise WorkerDied(DIED) from None
         if not ok:
+            if isinstance(value, SourceError):
+                raise value
             raise WorkerError(f"a parse worker failed: {value}")
         fill()
         yield from value
