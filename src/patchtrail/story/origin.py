@@ -36,6 +36,7 @@ from patchtrail.story.model import (
     OriginStory,
     Place,
 )
+from patchtrail.story.series_groups import told_elsewhere
 
 _LINE = re.compile(r"^(?P<path>[^@]+?):(?P<line>\d+)(?:@(?P<rev>.+))?$")
 
@@ -192,12 +193,8 @@ def tell(store: Store, target: Target, repo: GitRepo | None, source_id: int | No
     story.series_commits = rel.siblings
     story.followups = rel.groups
     story.followups_truncated = rel.truncated
-    excluded = {g.key for g in rel.groups if g.key is not None}
-    titles = {g.title.lower() for g in rel.groups if g.key is not None}
+    excluded, titles = told_elsewhere(rel.followups, origin.email)
     title = origin.email.series_title if origin.email is not None else None
-    if origin.email is not None:
-        excluded.add(origin.email.series_key)
-        titles.add(origin.email.series_title.lower())
     story.searches = [(search_terms(target.symbol, rel.siblings, title), birth.committer_time)]
     [(terms, after)] = story.searches
     story.discussions, story.discussions_truncated = discussions(

@@ -44,6 +44,25 @@ def thread_roots(revisions: list[Revision]) -> set[str]:
     return {p.thread_root for r in revisions for p in (r.posting, *r.resends)}
 
 
+def told_elsewhere(followups: list[FollowUp],
+                   email: EmailRef | None) -> tuple[set[str], set[str]]:
+    """(thread keys, lower-cased titles) a discussions search leaves out, because the
+    story tells them already: each follow-up series (its group, its revisions' threads
+    and titles) and the thread of `email` (the origin's, or its last applied commit's)."""
+    keys: set[str] = set()
+    titles: set[str] = set()
+    if email is not None:
+        keys.add(email.series_key)
+        titles.add(email.series_title.lower())
+    for f in followups:
+        if f.group.key is not None:
+            keys.add(f.group.key)
+            titles.add(f.group.title.lower())
+        keys |= thread_roots(f.revisions)
+        titles.update(r.posting.title.lower() for r in f.revisions)
+    return keys, titles
+
+
 def names_of(revisions: list[Revision]) -> set[str]:
     """What marks the messages of a series: its postings ("p:" key) and their threads
     ("t:" root), resends included."""

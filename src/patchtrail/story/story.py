@@ -31,7 +31,7 @@ from patchtrail.story.origin import (
     parse_target,
     symbol_origin,
 )
-from patchtrail.story.series_groups import thread_roots
+from patchtrail.story.series_groups import thread_roots, told_elsewhere
 from patchtrail.story.story_model import (
     COMMIT,
     LINE,
@@ -151,22 +151,16 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
     if anchor_oid is not None and anchor_oid != start_oid:
         emails.update(emails_of(store, [anchor_oid], ignore_links))
     story = Story(start, series, anchor, notes=notes)
-    excluded = thread_roots(series.revisions) if series is not None else set()
-    titles = {series.title.lower()} if series is not None else set()
+    email = None
     if anchor is not None:
         email = emails.get(anchor.oid)
         rel = related(store, anchor, email, set(), source_id, series=series, ignore_links=ignore_links)
         story.followups = rel.followups
         story.followups_truncated = rel.truncated
-        if email is not None:
-            excluded.add(email.series_key)
-            titles.add(email.series_title.lower())
-    for f in story.followups:
-        if f.group.key is not None:
-            excluded.add(f.group.key)
-            titles.add(f.group.title.lower())
-        excluded |= thread_roots(f.revisions)
-        titles.update(r.posting.title.lower() for r in f.revisions)
+    excluded, titles = told_elsewhere(story.followups, email)
+    if series is not None:
+        excluded |= thread_roots(series.revisions)
+        titles.add(series.title.lower())
     start.touching = [c.commit.oid for f in story.followups for c in f.group.commits
                       if c.commit.oid in touched]
     story.searches = _discussion_searches(story, [refs[o] for o in applied if o in refs])
