@@ -54,7 +54,14 @@ def split_remote_option(remote: str | None, args: tuple[str, ...],
 
 def split_remote_target(remote: str | None, target: str | None,
                         what: str = "TARGET") -> tuple[str | None, str]:
-    """`split_remote_option` for a command of one argument."""
+    """`split_remote_option` for a command of one argument, whose argument may itself be
+    a URL: `--remote https://lore.kernel.org/ltp/<msgid>/` alone is that message, asked
+    of the default server, not a server with the argument missing."""
+    if remote and not target and "://" in remote:
+        from patchtrail.link.series import message_id_of  # only here: ~0.1 s of imports
+
+        if message_id_of(remote) is not None:
+            return "", remote
     remote, args = split_remote_option(remote, (target,) if target else (), what)
     if len(args) > 1:
         raise click.UsageError(f"Got unexpected extra argument ({' '.join(args[1:])})")
