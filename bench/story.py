@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from patchtrail.index.store import Store
+from patchtrail.index.store import DEFAULT_NAME, Store
 from patchtrail.story.story import tell_story
 
 DEMO_SYMBOLS = ["enable_preemption_timer", "hv_timer_in_use"]
@@ -65,17 +65,13 @@ def summary(name: str, times: list[float]) -> str:
             f"{sum(t <= TARGET for t in times)}/{len(times)} within {TARGET:.0f} s")
 
 
-def demo_db(demo_dir: Path | None) -> Path:
-    """The demo index: DIR/patchtrail.db, built (repository, archive, index) when missing."""
-    root = demo_dir or Path(tempfile.mkdtemp(prefix="bench-story-"))
-    db = root / "patchtrail.db"
+def demo_db(root: Path) -> Path:
+    """The demo index, DIR/patchtrail.db: `patchtrail demo --dir DIR` builds it when missing."""
+    db = root / DEFAULT_NAME
     if not db.exists():
-        from patchtrail.corpus.demo import build_demo
-
         print(f"building the demo corpus in {root} ...", flush=True)
-        corpus = build_demo(root)
-        subprocess.run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db), "--repo",
-                        str(corpus.repo), "--archive", str(corpus.archive)], check=True)
+        subprocess.run([sys.executable, "-m", "patchtrail", "demo", "--dir", str(root)],
+                       check=True, stdout=subprocess.DEVNULL)
     return db
 
 
@@ -85,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--db", type=Path, help="an index of the LTP repository and list archive")
     args = ap.parse_args(argv)
     print("demo corpus:")
-    figures = [summary("demo", time_stories(demo_db(args.demo_dir), DEMO_SYMBOLS))]
+    with tempfile.TemporaryDirectory(prefix="bench-story-") as tmp:
+        root = args.demo_dir or Path(tmp) / "demo"
+        figures = [summary("demo", time_stories(demo_db(root), DEMO_SYMBOLS))]
     if args.db is not None:
         print(f"LTP ({args.db}):")
         figures.append(summary("LTP", time_stories(args.db, SYMBOLS)))
