@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import resource
 import statistics
 import subprocess
@@ -163,6 +164,26 @@ def measure(archive: Path, repo: Path | None, db: Path, repeat: int = 3) -> dict
     return figures
 
 
+def shared_libpython() -> bool:
+    """Whether this interpreter runs from a shared libpython (read off /proc/self/maps).
+
+    The parse is pure Python, so how the interpreter was built sets its speed. On the
+    bench's machine Debian's python3.11 (built with PGO and LTO, libpython linked into the
+    executable) parsed the LTP archive 13 % faster than pyenv's default build of 3.11.7
+    (no PGO, position-independent shared libpython). A PGO build leaves no trace that
+    can be read back reliably; a shared libpython can, and it marks such a default build.
+    """
+    with suppress(OSError):
+        return "/libpython" in Path("/proc/self/maps").read_text()
+    return False
+
+
+def interpreter() -> str:
+    """The interpreter the figures were taken with: they depend on how it was built."""
+    lib = "shared libpython" if shared_libpython() else "libpython linked in"
+    return f"{sys.executable} ({platform.python_implementation()} {platform.python_version()}, {lib})"
+
+
 def report(f: dict[str, float]) -> None:
     n = int(f.get("archive_runs", 1))
     ratios = [f[f"archive_ratio_run{i + 1}"] for i in range(n) if f"archive_ratio_run{i + 1}" in f]
@@ -173,6 +194,7 @@ def report(f: dict[str, float]) -> None:
     kinds = [k for k in ("main", "workers", "git", "sampler") if f"archive_cpu_{k}_s" in f]
     print(f"archive CPU seconds: floor {f['archive_floor_cpu_s']:.1f}; patchtrail "
           + ", ".join(f"{k} {f[f'archive_cpu_{k}_s']:.1f}" for k in kinds))
+    print(f"interpreter: {interpreter()}")
     if "repo_floor_s" in f:
         note = "" if f["repo_floor_complete"] else " (git log -p stopped early: missing objects)"
         print(f"repository: git log -p floor {f['repo_floor_s']:.1f} s{note}; patchtrail index"
