@@ -42,7 +42,7 @@ from patchtrail.sources._proc import first_error_line, git_cmd, git_env, run_git
 from patchtrail.sources.errors import SourceError
 from patchtrail.sources.records import CommitRecord, SkipLog
 
-__all__ = ["GitRepo", "LOG_DIFF_OPTIONS"]
+__all__ = ["GitRepo", "LOG_DIFF_OPTIONS", "object_types"]
 
 _START = b"\x00\x1ePTC\x00"
 _END = b"\x00\x1ePTE"
@@ -78,6 +78,26 @@ class _Died:
 
     done: int
     message: str
+
+
+def object_types(repo: str, specs: Sequence[str]) -> list[tuple[str, str] | None]:
+    """(id, type) of the object each spec names, or None when git finds none: ONE
+    `git cat-file --batch-check` for all of them. SourceError if `repo` cannot be read."""
+    if not specs:
+        return []
+    data = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
+    proc = run_git(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"], input=data)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    out: list[tuple[str, str] | None] = []
+    for line in lines[:len(specs)]:
+        parts = line.split(" ")
+        if len(parts) == 2 and _OID.match(parts[0]) and parts[1].isalpha():
+            out.append((parts[0], parts[1]))
+        else:
+            out.append(None)
+    if len(out) != len(specs):
+        raise SourceError(repo, "git cat-file --batch-check gave fewer answers than asked")
+    return out
 
 
 class GitRepo:
@@ -129,26 +149,11 @@ class GitRepo:
     # -- revisions -------------------------------------------------------------------
 
     def _batch_check(self, specs: Sequence[str]) -> list[tuple[str, str] | None]:
-        """(oid, type) for each spec, or None when git cannot find it; one process."""
+        """`object_types` of user-given specs, which must not smuggle in a second line."""
         for s in specs:
             if "\n" in s or "\r" in s or not s:
                 raise SourceError(s if s else "''", "not a valid revision")
-        if not specs:
-            return []
-        data = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
-        proc = run_git(self.path, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
-                       input=data)
-        lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
-        out: list[tuple[str, str] | None] = []
-        for spec, line in zip(specs, lines):
-            parts = line.split(" ")
-            if len(parts) == 2 and _OID.match(parts[0]) and parts[1].isalpha():
-                out.append((parts[0], parts[1]))
-            else:
-                out.append(None)
-        if len(out) != len(specs):
-            raise SourceError(self.path, "git cat-file --batch-check gave fewer answers than asked")
-        return out
+        return object_types(self.path, specs)
 
     def _resolve_many(self, revs: Sequence[str]) -> list[str | None]:
         answers = self._batch_check([f"{r}^{{commit}}" for r in revs])

@@ -25,6 +25,7 @@ from patchtrail.sources._proc import run_git
 from patchtrail.sources.archive import MailRef, MailSource, iter_mails
 from patchtrail.sources.catfile import close_shared
 from patchtrail.sources.errors import SourceError
+from patchtrail.sources.git import object_types
 from patchtrail.sources.records import RawMail, SkipLog
 
 __all__ = ["PublicInboxSource", "check_epoch", "v2_epochs"]
@@ -62,12 +63,10 @@ class PublicInboxSource(MailSource):
     @staticmethod
     def _range(epoch: str, last: str | None) -> list[str] | None:
         """rev-list arguments for what is new in `epoch` after `last`; None if it is empty."""
-        tip_specs = ["HEAD^{commit}", "refs/heads/master^{commit}"]
-        specs = tip_specs + ([f"{last}^{{commit}}"] if last else [])
-        data = "".join(s + "\n" for s in specs).encode()
-        out = run_git(epoch, ["cat-file", "--batch-check=%(objectname)"], input=data)
-        answers = out.stdout.decode().split("\n")
-        found = [a if re.fullmatch(r"[0-9a-f]{40,64}", a) else None for a in answers[:len(specs)]]
+        specs = ["HEAD^{commit}", "refs/heads/master^{commit}"]
+        if last:
+            specs.append(f"{last}^{{commit}}")
+        found = [a[0] if a is not None else None for a in object_types(epoch, specs)]
         tip = found[0] or found[1]
         if tip is None:
             return None
@@ -125,11 +124,9 @@ class PublicInboxSource(MailSource):
             commits = [r.spec[:-2] for r in refs if r.repo == epoch]
             if not commits:
                 continue
-            data = "".join(f"{c}:d\n" for c in commits).encode()
-            out = run_git(epoch, ["cat-file", "--batch-check=%(objecttype)"], input=data)
-            answers = out.stdout.decode().split("\n")
-            for c, a in zip(commits, answers):
-                skips.add(f"{n}:{c}", "deleted" if a == "blob" else "no message blob")
+            answers = object_types(epoch, [f"{c}:d" for c in commits])
+            for c, a in zip(commits, answers, strict=True):
+                skips.add(f"{n}:{c}", "deleted" if a and a[1] == "blob" else "no message blob")
 
     def _epochs_to_read(self, cursor: str | None) -> Iterator[tuple[int, str, list[str], str, str]]:
         """Per epoch with something new: (number, path, its new commits oldest first, and
@@ -173,12 +170,12 @@ def v2_epochs(path: Path) -> list[tuple[int, str]]:
 
 def check_epoch(path: Path) -> None:
     """A bare repository is an epoch if its last commit holds `m` (or `d`), or it has none."""
-    specs = b"HEAD^{commit}\nHEAD:m\nHEAD:d\nrefs/heads/master:m\nrefs/heads/master:d\n"
-    out = run_git(str(path), ["cat-file", "--batch-check=%(objecttype)"], input=specs,
-                  check=False)
-    if out.returncode != 0:
-        raise SourceError(str(path), "not a readable git repository")
-    tip, hm, hd, mm, md = (out.stdout.decode().split("\n") + [""] * 5)[:5]
+    specs = ["HEAD^{commit}", "HEAD:m", "HEAD:d", "refs/heads/master:m", "refs/heads/master:d"]
+    try:
+        answers = object_types(str(path), specs)
+    except SourceError:
+        raise SourceError(str(path), "not a readable git repository") from None
+    tip, hm, hd, mm, md = (a[1] if a is not None else "" for a in answers)
     if tip != "commit" and mm != "blob" and md != "blob":
         return  # no commits yet: an empty epoch
     if "blob" not in (hm, hd, mm, md):
