@@ -101,7 +101,14 @@ def missing_versions(revisions: list[Revision]) -> list[int]:
 
 
 def build_series(store: Store, target: str, ignore_links: bool = False) -> Series:
-    msgid, start = resolve(store, target, ignore_links)
+    """The series of `target` (a COMMIT or a MSGID, see `resolve`)."""
+    return series_from(store, *resolve(store, target, ignore_links), ignore_links=ignore_links)
+
+
+def series_from(store: Store, msgid: str, start: str, ignore_links: bool = False) -> Series:
+    """The series the message `msgid` belongs to, named by `start` (what the user named:
+    the commit applied from it, or the message). For callers that have linked the commit
+    already, so that it is not resolved and linked a second time."""
     db = SqlMessages(store.conn)  # one per build: each body is decoded once
     finder = ChainFinder(db, ignore_links)
     posting = posting_named(finder, msgid)

@@ -17,7 +17,7 @@ import re
 
 from patchtrail.index.store import Store
 from patchtrail.link.commits import RevisionError, expand_revisions
-from patchtrail.link.series import SeriesError, build_series, message_id_of
+from patchtrail.link.series import SeriesError, build_series, message_id_of, series_from
 from patchtrail.link.series_model import Series
 from patchtrail.sources.git import GitRepo
 from patchtrail.story.discussions import discussions, search_terms
@@ -103,22 +103,17 @@ def _series(store: Store, text: str, start_oid: str | None, email: EmailRef | No
             ignore_links: bool, notes: list[str]) -> Series | None:
     """The series of the start, None (and why in `notes`) when there is none.
 
-    A commit's series is built from its email, already linked: `build_series` given the
-    commit would resolve it and link it again. It is then named by the commit, as it
-    would have been. A commit without an email (or with one whose Message-ID would not
-    read as one, like `id:x@y`) goes the long way, for the answer build_series gives.
+    A commit with its email, already linked, is built from that email, named by the
+    commit; anything else goes through `build_series`, for the answer (or the reason) it
+    gives.
     """
-    target = start_oid or text
-    if email is not None and message_id_of(email.message_id) == email.message_id:
-        target = email.message_id
     try:
-        series = build_series(store, target, ignore_links=ignore_links)
+        if start_oid is not None and email is not None:
+            return series_from(store, email.message_id, start_oid, ignore_links=ignore_links)
+        return build_series(store, start_oid or text, ignore_links=ignore_links)
     except SeriesError as exc:
         notes.append(str(exc))
         return None
-    if start_oid is not None:
-        series.start = start_oid
-    return series
 
 
 def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: int | None = None,
