@@ -44,16 +44,20 @@ def thread_roots(revisions: list[Revision]) -> set[str]:
     return {p.thread_root for r in revisions for p in (r.posting, *r.resends)}
 
 
-def told_elsewhere(followups: list[FollowUp],
-                   email: EmailRef | None) -> tuple[set[str], set[str]]:
+def told_elsewhere(followups: list[FollowUp], email: EmailRef | None,
+                   series: Series | None = None) -> tuple[set[str], set[str]]:
     """(thread keys, lower-cased titles) a discussions search leaves out, because the
     story tells them already: each follow-up series (its group, its revisions' threads
-    and titles) and the thread of `email` (the origin's, or its last applied commit's)."""
+    and titles), the thread of `email` (the origin's, or its last applied commit's) and,
+    when the story tells one, the series itself (its revisions' threads and its title)."""
     keys: set[str] = set()
     titles: set[str] = set()
     if email is not None:
         keys.add(email.series_key)
         titles.add(email.series_title.lower())
+    if series is not None:
+        keys |= thread_roots(series.revisions)
+        titles.add(series.title.lower())
     for f in followups:
         if f.group.key is not None:
             keys.add(f.group.key)

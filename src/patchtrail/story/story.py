@@ -31,7 +31,7 @@ from patchtrail.story.origin import (
     parse_target,
     symbol_origin,
 )
-from patchtrail.story.series_groups import thread_roots, told_elsewhere
+from patchtrail.story.series_groups import told_elsewhere
 from patchtrail.story.story_model import (
     COMMIT,
     LINE,
@@ -152,17 +152,15 @@ def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: 
         rel = related(store, anchor, email, set(), source_id, series=series, ignore_links=ignore_links)
         story.followups = rel.followups
         story.followups_truncated = rel.truncated
-    excluded, titles = told_elsewhere(story.followups, email)
-    if series is not None:
-        excluded |= thread_roots(series.revisions)
-        titles.add(series.title.lower())
+    excluded, titles = told_elsewhere(story.followups, email, series)
     start.touching = [c.commit.oid for f in story.followups for c in f.group.commits
                       if c.commit.oid in touched]
     story.searches = _discussion_searches(story, [refs[o] for o in applied if o in refs])
     (terms, after), *mentions = story.searches
     story.discussions, story.discussions_truncated = discussions(
         store.conn, terms, after, excluded, titles)
-    for terms, born in mentions:
+    if mentions:  # a symbol's: at most one search (_discussion_searches)
+        [(terms, born)] = mentions
         seen = excluded | {d.root_key for d in story.discussions}
         start.mentions, _ = discussions(store.conn, terms, born, seen, titles)
     return story
