@@ -26,7 +26,7 @@ from patchtrail.report.story_md import write_markdown
 from patchtrail.report.story_text import write_text
 from patchtrail.story.origin import TargetError
 from patchtrail.story.remote import ensure_story
-from patchtrail.story.story import classify, tell_story
+from patchtrail.story.story import classify_start, tell_story
 from patchtrail.story.story_model import LINE, Story
 
 FORMATS = ("text", "markdown", "json", "html")
@@ -75,16 +75,17 @@ def story(db: Path | None, repo: Path | None, ignore_links: bool, fmt: str, outp
     store = open_store_for(db, remote, repo)
     with store:
         try:
-            kind = classify(store, target.strip())
-            git_repo, source_id = repository_for(store, repo, need_repo=kind == LINE)
+            classified = classify_start(store, target.strip())
+            git_repo, source_id = repository_for(store, repo, need_repo=classified[0] == LINE)
             result = None
             with remote_session(store, remote, no_cache, timeout) as client:
                 if client is not None:
                     require_history(store)
                     result = ensure_story(RemoteRun(store, client, no_cache), target, git_repo,
-                                          source_id, ignore_links)
+                                          source_id, ignore_links, classified)
             if result is None:
-                result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links)
+                result = tell_story(store, target, git_repo, source_id, ignore_links=ignore_links,
+                                    classified=classified)
         except (TargetError, SeriesError) as exc:
             raise click.ClickException(str(exc)) from None
     if output is not None:

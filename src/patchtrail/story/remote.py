@@ -85,16 +85,19 @@ def _ensure_followups(run: RemoteRun, followups: list[FollowUp], ignore_links: b
 
 
 def ensure_story(run: RemoteRun, text: str, repo: GitRepo | None, source_id: int | None,
-                 ignore_links: bool = False) -> Story | None:
+                 ignore_links: bool = False,
+                 classified: tuple[str, str | None] | None = None) -> Story | None:
     """Make sure the index holds what `tell_story(text)` reads (see the module doc); the
-    story once nothing more came (None: tell it, it says why)."""
+    story once nothing more came (None: tell it, it says why). `classified`: as for
+    `tell_story` (fetching mail does not change what the text names)."""
     text = text.strip()
     if message_id_of(text) is not None:
         ensure_series(run, text, ignore_links)  # a message's story is its series' story
 
     def step() -> Story | None:
         try:
-            story = tell_story(run.store, text, repo, source_id, ignore_links=ignore_links)
+            story = tell_story(run.store, text, repo, source_id, ignore_links=ignore_links,
+                               classified=classified)
         except (TargetError, SeriesError):
             return None
         start = story.start

@@ -41,7 +41,7 @@ from patchtrail.story.story_model import (
     Story,
 )
 
-__all__ = ["classify", "tell_story"]
+__all__ = ["classify", "classify_start", "tell_story"]
 
 _HEX = re.compile(r"[0-9a-fA-F]{7,40}")
 _LINE = re.compile(r"^[^@]+?:\d+(?:@.+)?$")
@@ -60,9 +60,9 @@ def _commit_of(store: Store, text: str) -> str | None:
     return oids[0] if oids[0] in refs else None
 
 
-def _classified(store: Store, text: str) -> tuple[str, str | None]:
+def classify_start(store: Store, text: str) -> tuple[str, str | None]:
     """`classify`'s answer, and for a COMMIT the full id it resolved on the way: a story
-    resolves its start once and passes the id on."""
+    resolves its start once and passes the id on (`tell_story(classified=...)`)."""
     if message_id_of(text) is not None:
         return MSGID, None
     if _LINE.match(text):
@@ -77,7 +77,7 @@ def _classified(store: Store, text: str) -> tuple[str, str | None]:
 
 def classify(store: Store, text: str) -> str:
     """Which of SYMBOL, LINE, COMMIT, MSGID `text` is; TargetError when none."""
-    return _classified(store, text)[0]
+    return classify_start(store, text)[0]
 
 
 def _origin(store: Store, text: str, kind: str, repo: GitRepo | None,
@@ -117,10 +117,12 @@ def _series(store: Store, text: str, start_oid: str | None, email: EmailRef | No
 
 
 def tell_story(store: Store, text: str, repo: GitRepo | None = None, source_id: int | None = None,
-               ignore_links: bool = False) -> Story:
-    """The whole story of `text` (SYMBOL, FILE:LINE[@REV], COMMIT or MSGID)."""
+               ignore_links: bool = False,
+               classified: tuple[str, str | None] | None = None) -> Story:
+    """The whole story of `text` (SYMBOL, FILE:LINE[@REV], COMMIT or MSGID); `classified`:
+    `classify_start(text)`, when the caller has it already."""
     text = text.strip()
-    kind, start_oid = _classified(store, text)
+    kind, start_oid = classified or classify_start(store, text)
     start = Start(text, kind)
     notes: list[str] = []
     touched: set[str] = set()
