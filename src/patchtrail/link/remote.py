@@ -35,6 +35,7 @@ from patchtrail.index.store import Store
 from patchtrail.link.candidates import COMMON_WORDS, WORD, window
 from patchtrail.link.dig import best_match, link_ids
 from patchtrail.link.model import CommitInfo, Match
+from patchtrail.link.threads import root_id
 from patchtrail.mail.headers import (
     plain_header,
     single_message_id,
@@ -195,17 +196,12 @@ def ensure_thread(store: Store, client: PublicInboxClient, msgid: str, refresh: 
 
 
 def _roots_of(store: Store, msgids: Iterable[str]) -> set[str]:
-    """The roots of the threads of `msgids`: for a stored message, the first Message-ID of
-    its References (else its In-Reply-To); otherwise the id itself."""
+    """The roots of the threads of `msgids` (`threads.root_id` of each stored message; the
+    id itself for one the index does not hold)."""
     ids = list(dict.fromkeys(msgids))
     rows: dict[str, tuple[str | None, str | None]] = {r[0]: (r[1], r[2]) for r in select_in(
         store.conn, "SELECT msgid, refs, in_reply_to FROM messages WHERE msgid IN ({marks})", ids)}
-    roots: set[str] = set()
-    for msgid in ids:
-        refs, in_reply_to = rows.get(msgid, (None, None))
-        first = (refs or "").split()
-        roots.add(first[0] if first else (in_reply_to or msgid))
-    return roots
+    return {root_id(m, *rows.get(m, (None, None))) for m in ids}
 
 
 # -- commits ----------------------------------------------------------------------------

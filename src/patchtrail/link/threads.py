@@ -28,6 +28,14 @@ MSG_COLUMNS = (
 MAX_THREAD = 3000
 
 
+def root_id(msgid: str, refs: str | None, in_reply_to: str | None) -> str:
+    """The id a message's thread is known by, read off its own headers (`refs` as the
+    index stores them, space-separated): the first Message-ID of its References (the cover
+    letter, when there is one), else its In-Reply-To, else the message itself."""
+    first = refs.split(None, 1) if refs else ()
+    return first[0] if first else (in_reply_to or msgid)
+
+
 def msg_from_row(r: sqlite3.Row | tuple) -> Msg:
     return Msg(
         id=r[0], msgid=r[1], list=r[2], subject=r[3], title=r[4], norm=r[5], is_reply=bool(r[6]),

@@ -1,8 +1,8 @@
 """From commits to the emails they came from, and from emails to the threads they are in.
 
-`_group_key` is the one place that decides which thread a message belongs to: the first
-Message-ID of its References (the cover letter, when there is one), else its In-Reply-To,
-else the message itself. Discussions are threads; the series of an email (all its
+`group_key` says which thread a message belongs to (`link.threads.root_id`: the first
+Message-ID of its References, the cover letter when there is one, else its In-Reply-To,
+else the message itself). Discussions are threads; the series of an email (all its
 revisions, across threads) is `patchtrail.story.series_groups`'s to find.
 """
 
@@ -15,21 +15,16 @@ from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
 from patchtrail.link.commits import load_commits
 from patchtrail.link.dig import best_match
+from patchtrail.link.threads import root_id
 from patchtrail.link.urls import message_url
 from patchtrail.story.model import EmailRef
 
 MESSAGE_COLUMNS = "id, msgid, subject, title, list, date, author_name, author_email, refs, in_reply_to"
 
 
-def _group_key(msgid: str, refs: str, in_reply_to: str | None) -> str:
-    """The thread a message belongs to (see the module docstring): its root's id."""
-    first = refs.split(" ", 1)[0] if refs else ""
-    return first or in_reply_to or msgid
-
-
 def group_key(row: sqlite3.Row) -> str:
-    """`_group_key` of a message row (any row with msgid, refs and in_reply_to)."""
-    return _group_key(row["msgid"], row["refs"], row["in_reply_to"])
+    """The thread of a message row (any row with msgid, refs and in_reply_to): its root's id."""
+    return root_id(row["msgid"], row["refs"], row["in_reply_to"])
 
 
 def messages_by_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> list[sqlite3.Row]:
