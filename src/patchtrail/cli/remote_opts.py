@@ -18,6 +18,7 @@ import click
 from patchtrail.cli.common import open_store, repo_db_default, stderr_console
 from patchtrail.index.store import Store
 from patchtrail.link.remote import attach_repository, open_client, remote_url_for
+from patchtrail.mail.trailers import link_message_ids
 from patchtrail.sources.git import GitRepo
 from patchtrail.sources.remote import PublicInboxClient
 
@@ -57,11 +58,8 @@ def split_remote_target(remote: str | None, target: str | None,
     """`split_remote_option` for a command of one argument, whose argument may itself be
     a URL: `--remote https://lore.kernel.org/ltp/<msgid>/` alone is that message, asked
     of the default server, not a server with the argument missing."""
-    if remote and not target and "://" in remote:
-        from patchtrail.link.series import message_id_of  # only here: ~0.1 s of imports
-
-        if message_id_of(remote) is not None:
-            return "", remote
+    if remote and not target and "://" in remote and link_message_ids([remote.strip()]):
+        return "", remote
     remote, args = split_remote_option(remote, (target,) if target else (), what)
     if len(args) > 1:
         raise click.UsageError(f"Got unexpected extra argument ({' '.join(args[1:])})")
