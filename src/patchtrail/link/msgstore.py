@@ -56,9 +56,10 @@ class _Bodies:
 
     parts_kept: int | None = None
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, parts: dict[int, Parts] | None = None) -> None:
         self.conn = conn
-        self._parts: dict[int, Parts] = {}
+        # By message id; a caller may share one between stores: a stored body never changes.
+        self._parts: dict[int, Parts] = {} if parts is None else parts
 
     def body(self, msg: Msg) -> bytes | None:
         """The stored blob, still compressed (`parts` decodes and keeps it)."""
@@ -81,8 +82,8 @@ class SqlMessages(_Bodies):
     """Answers from the index, one query each; create one per question (threads and
     bodies are kept for its lifetime)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        super().__init__(conn)
+    def __init__(self, conn: sqlite3.Connection, parts: dict[int, Parts] | None = None) -> None:
+        super().__init__(conn, parts)
         self._threads: dict[str, Thread] = {}
 
     def by_msgid(self, msgids: list[str]) -> dict[str, Msg]:

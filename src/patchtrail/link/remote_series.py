@@ -36,7 +36,7 @@ from typing import TypeVar
 from patchtrail.index.store import Store
 from patchtrail.link.applied import candidate_commits
 from patchtrail.link.commits import RevisionError, expand_revisions, load_commits
-from patchtrail.link.msgstore import SqlMessages
+from patchtrail.link.msgstore import Parts, SqlMessages
 from patchtrail.link.postings import UNTHREADED_WINDOW
 from patchtrail.link.remote import (
     ensure_for_commits,
@@ -132,6 +132,8 @@ class RemoteRun:
     _asked: set[str] = field(default_factory=set, init=False, repr=False)
     # Per author and term, the spans of time asked already (`authored`).
     _spans: dict[str, list[Interval]] = field(default_factory=dict, init=False, repr=False)
+    # Decoded bodies, for the whole run (threads are not kept: a fetch may add to them).
+    _parts: dict[int, Parts] = field(default_factory=dict, init=False, repr=False)
 
     def _first_time(self, key: str) -> bool:
         if key in self._asked:
@@ -165,7 +167,7 @@ class RemoteRun:
             return
         if post.change_id:
             self.search(phrase("nq", f"change-id: {post.change_id}"))
-        db = SqlMessages(self.store.conn)
+        db = SqlMessages(self.store.conn, self._parts)
         for msgid in sorted(named_revisions(db, with_msgs(db, post))):
             self.thread(msgid)
 
