@@ -32,6 +32,7 @@ from pathlib import Path
 from patchtrail.index.ingest import Progress, index_archive
 from patchtrail.index.query import select_in
 from patchtrail.index.store import Store
+from patchtrail.index.workers import chunked
 from patchtrail.link.candidates import COMMON_WORDS, WORD, window
 from patchtrail.link.dig import best_match, link_ids
 from patchtrail.link.model import CommitInfo, Match
@@ -291,8 +292,7 @@ def ensure_for_commits(store: Store, client: PublicInboxClient, commits: Sequenc
         todo = [c for c in todo if not _asked(store, client, _dig_key(c, links))]
     if progress:
         progress.start(f"asking {client.inbox.url}", len(todo))
-    for i in range(0, len(todo), CHUNK):
-        chunk = todo[i:i + CHUNK]
+    for chunk in chunked(todo, CHUNK):
         if links:
             for commit in chunk:
                 for msgid in link_ids(commit):
