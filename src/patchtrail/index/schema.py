@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 4  # 3: message bodies in zstd, not zlib; 4: fingerprints hashed with XXH3
+SCHEMA_VERSION = 5  # 3: message bodies in zstd, not zlib; 4: fingerprints hashed with XXH3;
+# 5: fingerprint lines hashed with their whitespace dropped, not folded
 APPLICATION_ID = 0x70745452  # "ptTR": lets `file`-like checks tell our index from any SQLite file.
 
 DDL = """

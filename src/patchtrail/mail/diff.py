@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from itertools import islice
 
-from patchtrail.mail.difffiles import FileDiff, changed_lines, diff_files, file_diffs
+from patchtrail.mail.difffiles import (
+    FileDiff,
+    changed_lines,
+    diff_files,
+    file_diffs,
+    one_sided_run,
+)
 from patchtrail.mail.footer import strip_list_footer
 
 __all__ = [
@@ -107,7 +114,8 @@ def diff_length(lines: list[str]) -> int:
     state = _HEADER
     before = after = 0
     count = len(lines)
-    for i, line in enumerate(lines):
+    numbered = enumerate(lines)
+    for i, line in numbered:
         if state == _HUNK_LINES:
             c = line[:1]
             if c == " " or not c:
@@ -130,6 +138,10 @@ def diff_length(lines: list[str]) -> int:
             before = int(m.group(1)) if m.group(1) is not None else 1
             after = int(m.group(2)) if m.group(2) is not None else 1
             state = _HUNK_LINES if before > 0 or after > 0 else _AFTER_HUNK
+            run = one_sided_run(lines, i + 1, before, after)
+            if run is not None:  # a new or deleted file's hunk, whole: step over it
+                next(islice(numbered, len(run) - 1, None), None)
+                state = _AFTER_HUNK
             continue
         if line.startswith("diff "):
             state = _HEADER
