@@ -75,8 +75,9 @@ class MailSource(ABC):
 
 class MailRef(NamedTuple):
     """A message not read yet: `key` and `cursor` as in RawMail, and the object `spec`
-    (`<commit>:m`) in the git repository `repo` that holds it. A named tuple: 35,000 of
-    them are pickled to the workers per LTP epoch, and a dataclass pickles slowly."""
+    (`<tree>:m`, the tree of the commit the key names) in the git repository `repo` that
+    holds it. A named tuple: 35,000 of them are pickled to the workers per LTP epoch, and
+    a dataclass pickles slowly."""
 
     key: str
     repo: str

@@ -45,7 +45,7 @@ class PublicInboxSource(MailSource):
         self.epochs = epochs  # (number, absolute path), in numeric order
         # The new commits of the first epoch to read, listed by `estimate` and handed on
         # to the read that follows it: one walk of that history instead of two.
-        self._listed: tuple[str, tuple[str, ...], list[str]] | None = None
+        self._listed: tuple[str, tuple[str, ...], list[tuple[str, str]]] | None = None
 
     @staticmethod
     def _load_cursor(cursor: str | None) -> dict[str, str]:
@@ -92,10 +92,16 @@ class PublicInboxSource(MailSource):
         return total
 
     @staticmethod
-    def _new_commits(epoch: str, rng: list[str]) -> list[str]:
-        """The commits of `rng`, oldest first."""
-        out = run_git(epoch, ["rev-list", "--reverse", *rng, "--"])
-        return out.stdout.decode("ascii").split()
+    def _new_commits(epoch: str, rng: list[str]) -> list[tuple[str, str]]:
+        """(commit, its tree) of each commit of `rng`, oldest first.
+
+        The walk reads every commit anyway; with the trees named here, a message is read
+        as `<tree>:m`, and git does not read its commit a second time (a tenth of git's
+        CPU in an index run).
+        """
+        out = run_git(epoch, ["rev-list", "--reverse", "--format=%T", *rng, "--"])
+        words = out.stdout.decode("ascii").split()  # "commit", <commit>, <tree>, ...
+        return list(zip(words[1::3], words[2::3], strict=True))
 
     def iter_messages(self, cursor: str | None, skips: SkipLog) -> Iterator[RawMail]:
         """`iter_refs` read here by `iter_mails`: the index's workers read the same way, so
@@ -115,18 +121,18 @@ class PublicInboxSource(MailSource):
 
     def iter_refs(self, cursor: str | None) -> Iterator[MailRef] | None:
         for n, epoch, commits, head, tail in self._epochs_to_read(cursor):
-            for c in commits:
-                yield MailRef(f"{n}:{c}", epoch, c + ":m", f'{head}"{c}"{tail}')
+            for c, tree in commits:
+                yield MailRef(f"{n}:{c}", epoch, tree + ":m", f'{head}"{c}"{tail}')
 
     def skip_missing(self, refs: list[MailRef], skips: SkipLog) -> None:
         """Why a commit had no `m`: a deletion (`d`) or nothing at all."""
         for n, epoch in self.epochs:
-            commits = [r.spec[:-2] for r in refs if r.repo == epoch]
-            if not commits:
+            mine = [r for r in refs if r.repo == epoch]
+            if not mine:
                 continue
-            answers = object_types(epoch, [f"{c}:d" for c in commits])
-            for c, a in zip(commits, answers, strict=True):
-                skips.add(f"{n}:{c}", "deleted" if a and a[1] == "blob" else "no message blob")
+            answers = object_types(epoch, [r.spec[:-2] + ":d" for r in mine])  # <tree>:d
+            for r, a in zip(mine, answers, strict=True):
+                skips.add(r.key, "deleted" if a and a[1] == "blob" else "no message blob")
 
     def _epochs_to_read(self, cursor: str | None) -> Iterator[tuple[int, str, list[str], str, str]]:
         """Per epoch with something new: (number, path, its new commits oldest first, and
@@ -145,7 +151,7 @@ class PublicInboxSource(MailSource):
             ekey = str(n)
             head, tail = json.dumps({**state, ekey: "@"}, sort_keys=True).split('"@"')
             if commits:
-                state[ekey] = commits[-1]
+                state[ekey] = commits[-1][0]
             yield n, epoch, commits, head, tail
 
 
