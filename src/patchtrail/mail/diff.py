@@ -10,15 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from itertools import islice
 
-from patchtrail.mail.difffiles import (
-    FileDiff,
-    changed_lines,
-    diff_files,
-    file_diffs,
-    one_sided_run,
-)
+from patchtrail.mail.difffiles import FileDiff, changed_lines, diff_files, file_diffs, read_diff
 from patchtrail.mail.footer import strip_list_footer
 
 __all__ = [
@@ -28,6 +21,7 @@ __all__ = [
     "file_diffs",
     "patch_id",
     "split_body",
+    "split_patch",
 ]
 
 # The first line of a diff: a git header, or a `---`/`+++` pair optionally introduced by a
@@ -39,15 +33,6 @@ _DIFF_START = re.compile(
 )
 _DIFF_OPENERS = ("diff ", "Index: ", "--- ")  # the lines _DIFF_START can match at
 _SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
-_BASE85_LINE = re.compile(r"[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*")
-_HEADER_PREFIXES = (
-    "diff ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
-    "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ",
-    "copy to ", "rename old ", "rename new ", "Index: ", "===", "--- ", "+++ ",
-)
-
-_HEADER, _HUNK_LINES, _AFTER_HUNK, _BINARY, _UNCOUNTED = range(5)
 
 
 def split_body(text: str) -> tuple[str, str, str]:
@@ -56,6 +41,12 @@ def split_body(text: str) -> tuple[str, str, str]:
     List footers are removed first; message and notes lose leading blank lines and
     trailing whitespace; the diff is returned line-exact, ending in a newline, or ''.
     """
+    message, notes, diff, _files = split_patch(text)
+    return message, notes, diff
+
+
+def split_patch(text: str) -> tuple[str, str, str, list[FileDiff]]:
+    """`split_body` and the diff's `file_diffs`, read in the same pass as its end."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     # A git diff header found by plain substring search bounds the search to the text
@@ -66,18 +57,20 @@ def split_body(text: str) -> tuple[str, str, str]:
     else:
         end = git_start + len("\ndiff --git ") + 1 if git_start >= 0 else len(text)
         m = _first_match(_DIFF_START, text, _DIFF_OPENERS, end)
+    files: list[FileDiff] = []
     if m is None:
         # Footers are only looked for where no diff is: after a diff, the hunk counts end
         # it, and a footer search there could take a removed `-- ` line for a separator.
         head, diff = strip_list_footer(text), ""
     else:
-        head, diff = text[: m.start()], _cut_diff(text[m.start():])
+        head = text[: m.start()]
+        diff, files = _cut_diff(text[m.start():])
     sep = _first_match(_SEPARATOR, head, ("---",), len(head))
     if sep is None:
         message, notes = head, ""
     else:
         message, notes = head[: sep.start()], head[sep.end() + 1:]
-    return _trim(message), _trim(notes), diff
+    return _trim(message), _trim(notes), diff, files
 
 
 def _first_match(pattern: re.Pattern[str], text: str, openers: tuple[str, ...],
@@ -101,75 +94,13 @@ def _trim(text: str) -> str:
     return text.rstrip().lstrip("\n")
 
 
-def _cut_diff(text: str) -> str:
+def _cut_diff(text: str) -> tuple[str, list[FileDiff]]:
+    """The diff at the start of `text`, up to where it ends, and its files."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    end = diff_length(lines)
-    return "\n".join(lines[:end]) + "\n" if end else ""
-
-
-def diff_length(lines: list[str]) -> int:
-    """How many of `lines` (which start at a diff header) belong to the diff."""
-    state = _HEADER
-    before = after = 0
-    count = len(lines)
-    numbered = enumerate(lines)
-    for i, line in numbered:
-        if state == _HUNK_LINES:
-            c = line[:1]
-            if c == " " or not c:
-                before -= 1
-                after -= 1
-            elif c == "-":
-                before -= 1
-            elif c == "+":
-                after -= 1
-            elif c != "\\":
-                return i
-            if before <= 0 and after <= 0:
-                state = _AFTER_HUNK
-            continue
-        if line.startswith("@@ ") and state != _BINARY:
-            m = _HUNK.match(line)
-            if m is None:
-                state = _UNCOUNTED
-                continue
-            before = int(m.group(1)) if m.group(1) is not None else 1
-            after = int(m.group(2)) if m.group(2) is not None else 1
-            state = _HUNK_LINES if before > 0 or after > 0 else _AFTER_HUNK
-            run = one_sided_run(lines, i + 1, before, after)
-            if run is not None:  # a new or deleted file's hunk, whole: step over it
-                next(islice(numbered, len(run) - 1, None), None)
-                state = _AFTER_HUNK
-            continue
-        if line.startswith("diff "):
-            state = _HEADER
-            continue
-        if state == _HEADER:
-            if line.startswith("GIT binary patch"):
-                state = _BINARY
-            elif line.startswith("Binary files "):
-                state = _AFTER_HUNK
-            elif not line.startswith(_HEADER_PREFIXES):
-                return i
-        elif state == _AFTER_HUNK:
-            if line.startswith("\\"):
-                continue
-            if line.startswith("Index: ") or (
-                line.startswith("--- ") and i + 1 < count and lines[i + 1].startswith("+++ ")
-            ):
-                state = _HEADER
-                continue
-            return i
-        elif state == _BINARY:
-            if not line or line.startswith(("literal ", "delta ")) or _BASE85_LINE.fullmatch(line):
-                continue
-            return i
-        else:  # _UNCOUNTED: a hunk whose header gave no counts
-            if line in ("-- ", "--") or line[:1] not in (" ", "+", "-", "\\"):
-                return i
-    return count
+    end, files = read_diff(lines, strict=True)
+    return ("\n".join(lines[:end]) + "\n" if end else ""), files
 
 
 # git's isspace(): space, tab, LF, CR only (not VT/FF).

@@ -57,12 +57,39 @@ def fold(line: str) -> str:
 
 
 def file_diffs(diff: str) -> list[FileDiff]:
-    """Per-file sections of `diff`, with their added and removed lines."""
+    """Per-file sections of `diff` (a diff git wrote, or a mail's diff as `split_body` cut
+    it), with their added and removed lines; lines that fit no section are skipped."""
+    return read_diff(diff.split("\n"))[1]
+
+
+# What a mail's diff may hold between hunks (`read_diff(strict=True)`).
+_HEADER_PREFIXES = (
+    "diff ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
+    "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ",
+    "copy to ", "rename old ", "rename new ", "Index: ", "===", "--- ", "+++ ",
+)
+_BASE85_LINE = re.compile(r"[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*")
+_HUNK_CHARS = (" ", "+", "-", "\\")
+# Where the reader is: in file headers, in a hunk with counts, after a hunk, in a git
+# binary patch, or in a hunk whose header gave no counts.
+_HEADER, _HUNK_LINES, _AFTER_HUNK, _BINARY, _UNCOUNTED = range(5)
+
+
+def read_diff(lines: list[str], strict: bool = False) -> tuple[int, list[FileDiff]]:
+    """(how many of `lines` the diff takes, its per-file sections).
+
+    Not strict, the lines are all diff (what git wrote) and a line that fits nowhere is
+    skipped. Strict, they start at a diff header in a mail, and the diff ends at the
+    first line that cannot belong to it, as `git apply` decides: by counting hunk lines
+    (a `-- ` signature is also a valid removed line), and between hunks only file
+    headers, `\\ No newline` and binary patch lines. One pass does both, because finding
+    where a mail's diff ends and reading its files walked the same lines twice.
+    """
     files: list[FileDiff] = []
     current: FileDiff | None = None
     fresh = False  # a git section whose ---/+++ and hunks have not been seen yet
+    state = _HEADER
     before = after = 0
-    in_hunk = uncounted = False
     # The nearest non-blank context line above the current position, as written (folded
     # only if it becomes an anchor: most never do).
     last = ""
@@ -70,15 +97,17 @@ def file_diffs(diff: str) -> list[FileDiff]:
     added: list[str] = []
     removed: list[str] = []
     anchors: list[str] = []
-    lines = diff.split("\n")
+    count = len(lines)
     i = 0
-    while i < len(lines):
+    while i < count:
         line = lines[i]
-        if in_hunk:
+        if state == _HUNK_LINES or state == _UNCOUNTED:
             c = line[:1]
-            if uncounted and (line in ("-- ", "--") or c not in (" ", "+", "-", "\\")):
-                in_hunk = False
-                continue
+            if state == _UNCOUNTED and (line in ("-- ", "--") or c not in _HUNK_CHARS):
+                if strict and not line.startswith(("@@ ", "diff ")):
+                    return i, files
+                state = _AFTER_HUNK
+                continue  # read again, out of the hunk
             if c == "+" or c == "-":
                 if not after_change:
                     if last:
@@ -99,18 +128,46 @@ def file_diffs(diff: str) -> list[FileDiff]:
                         after_change = False
                     last = line
             elif c != "\\":
-                in_hunk = False
+                if strict:
+                    return i, files
+                state = _AFTER_HUNK
                 continue
-            if not uncounted and before <= 0 and after <= 0:
-                in_hunk = False
+            if state == _HUNK_LINES and before <= 0 and after <= 0:
+                state = _AFTER_HUNK
             i += 1
             continue
-        if line.startswith("diff --git "):
-            old, new = git_line_paths(line[11:])
-            current = FileDiff(old, new, git=True)
-            files.append(current)
-            fresh = True
-        elif line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+        if current is not None and line.startswith("@@ ") and not (strict and state == _BINARY):
+            fresh = False
+            m = _HUNK.match(line)
+            last, after_change = "", False
+            added, removed, anchors = current.plus, current.minus, current.anchors
+            heading = fold(line[m.end():]) if m is not None else ""
+            if heading:
+                anchors.append("@@ " + heading)
+            i += 1
+            if m is None:
+                state = _UNCOUNTED
+                continue
+            before = int(m.group(1)) if m.group(1) is not None else 1
+            after = int(m.group(2)) if m.group(2) is not None else 1
+            state = _HUNK_LINES if before > 0 or after > 0 else _AFTER_HUNK
+            run = one_sided_run(lines, i, before, after)
+            if run is not None:
+                (added if after else removed).extend(run)
+                state = _AFTER_HUNK
+                i += len(run)
+            continue
+        if line.startswith("diff "):
+            if line.startswith("diff --git "):
+                old, new = git_line_paths(line[11:])
+                current = FileDiff(old, new, git=True)
+                files.append(current)
+                fresh = True
+            state = _HEADER
+            i += 1
+            continue
+        if (line.startswith("--- ") and i + 1 < count and lines[i + 1].startswith("+++ ")
+                and (not strict or state != _BINARY)):
             git = current is not None and current.git and fresh
             old = header_path(line[4:], git)
             new = header_path(lines[i + 1][4:], git)
@@ -120,32 +177,34 @@ def file_diffs(diff: str) -> list[FileDiff]:
                 current = FileDiff(old, new)
                 files.append(current)
             fresh = False
+            state = _HEADER
             i += 2
             continue
-        elif current is not None and line.startswith("@@ "):
-            fresh = False
-            m = _HUNK.match(line)
-            in_hunk = True
-            last, after_change = "", False
-            added, removed, anchors = current.plus, current.minus, current.anchors
-            heading = fold(line[m.end():]) if m is not None else ""
-            if heading:
-                current.anchors.append("@@ " + heading)
-            uncounted = m is None
-            if m is not None:
-                before = int(m.group(1)) if m.group(1) is not None else 1
-                after = int(m.group(2)) if m.group(2) is not None else 1
-                in_hunk = before > 0 or after > 0
-                run = one_sided_run(lines, i + 1, before, after)
-                if run is not None:
-                    (added if after else removed).extend(run)
-                    in_hunk = False
-                    i += 1 + len(run)
-                    continue
-        elif current is not None and fresh:
+        if strict and not _between_hunks(state, line):
+            return i, files
+        if state == _HEADER:
+            if line.startswith("GIT binary patch"):
+                state = _BINARY
+            elif line.startswith("Binary files "):
+                state = _AFTER_HUNK
+        elif state == _AFTER_HUNK and line.startswith("Index: "):
+            state = _HEADER
+        if current is not None and fresh:
             _git_extended_header(current, line)
         i += 1
-    return files
+    return count, files
+
+
+def _between_hunks(state: int, line: str) -> bool:
+    """Whether a line that starts no file and no hunk may stand here in a mail's diff."""
+    if state == _HEADER:
+        return line.startswith(_HEADER_PREFIXES) or line.startswith(
+            ("GIT binary patch", "Binary files "))
+    if state == _AFTER_HUNK:
+        return line.startswith(("\\", "Index: "))
+    # _BINARY: the patch's lines, base85, with `literal`/`delta` sizes and blank lines.
+    return not line or line.startswith(("literal ", "delta ")) or \
+        _BASE85_LINE.fullmatch(line) is not None
 
 
 def one_sided_run(lines: list[str], start: int, before: int, after: int) -> list[str] | None:
@@ -155,7 +214,7 @@ def one_sided_run(lines: list[str], start: int, before: int, after: int) -> list
     A third of the changed lines of a mailing list are new or deleted files: their hunks
     are taken whole, checked by one count over their joined text, not line by line.
     """
-    if before and after:
+    if (before and after) or not (before or after):
         return None
     n, sign = (after, "+") if after else (before, "-")
     run = lines[start:start + n]

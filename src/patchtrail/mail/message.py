@@ -22,7 +22,7 @@ from contextlib import suppress
 from dataclasses import replace
 
 from patchtrail.mail.charset import decode_bytes
-from patchtrail.mail.diff import split_body
+from patchtrail.mail.diff import split_patch
 from patchtrail.mail.headers import (
     content_type,
     header_text,
@@ -189,11 +189,12 @@ def _parse(data: bytes, block: bytes, body: bytes) -> ParsedMail:
     # Body text and patch attachments.
     text, extra_diffs = _body_text(block, headers, body, problems)
     text, inbody = _inbody_headers(text)
-    message, notes, diff = split_body(text)
+    message, notes, diff, files = split_patch(text)
     for att in extra_diffs:
-        att_diff = split_body(att)[2]
+        _, _, att_diff, att_files = split_patch(att)
         if att_diff:
             diff = diff + att_diff if diff else att_diff
+            files = files + att_files
 
     # People.
     sender_name, sender_email = _address(_first(headers, "from"), problems)
@@ -241,6 +242,7 @@ def _parse(data: bytes, block: bytes, body: bytes) -> ParsedMail:
         message=message,
         notes=notes,
         diff=diff,
+        files=tuple(files),
         trailers=tuple(trailers),
         change_id=change_id,
         base_commit=base_commit,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from patchtrail.mail.difffiles import FileDiff
+
 
 @dataclass(slots=True, frozen=True)
 class SubjectInfo:
@@ -62,6 +64,8 @@ class ParsedMail:
     base_commit: str | None = None
     # Problems met while decoding that did not stop the parse ("unknown charset x-foo").
     problems: tuple[str, ...] = field(default_factory=tuple)
+    # `file_diffs(diff)`, read in the same pass that found where the diff ends.
+    files: tuple[FileDiff, ...] = ()
 
     @property
     def is_patch(self) -> bool:
