@@ -18,6 +18,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import replace
 
@@ -452,7 +453,7 @@ class _Walker:
         self._leaf(ctype, cte, params, filename, disposition, body)
 
     def _leaf(
-        self, ctype: str, cte: str, params: dict[str, str], filename: str,
+        self, ctype: str, cte: str, params: Mapping[str, str], filename: str,
         disposition: str, body: bytes,
     ) -> None:
         named_patch = bool(filename) and _PATCH_NAME.search(filename) is not None
