@@ -110,8 +110,8 @@ def message_values(mail: ParsedMail, list_name: str, key: str,
                    source_id: int) -> tuple[tuple[object, ...], list[str]]:
     """The message row in MESSAGE_COLUMNS order, and the paths its diff touches."""
     s = mail.subject
-    parts = (mail.message, mail.notes, mail.diff)
-    body = "\0".join(x.replace("\0", "") for x in parts).encode("utf-8", "surrogatepass")
+    body = "\0".join((mail.message.replace("\0", ""), mail.notes.replace("\0", ""),
+                      mail.diff.replace("\0", ""))).encode("utf-8", "surrogatepass")
     fds = list(mail.files)
     paths = diff_files(fds)
     values = {
@@ -145,7 +145,7 @@ def message_values(mail: ParsedMail, list_name: str, key: str,
         "patch_id": patch_id(mail.diff) if mail.diff else None,
         "fingerprint": fingerprint(fds) if mail.diff else None,
         "files": "\n".join(paths),
-        "trailers": json.dumps(list(mail.trailers)),
+        "trailers": json.dumps(list(mail.trailers)) if mail.trailers else "[]",
         "problems": "\n".join(mail.problems),
         "body": _compressor().compress(body),
     }
