@@ -159,7 +159,7 @@ def parse_raw(job: tuple[RawMail, str, int]) -> MessageRow:
     summary counts the message under a reason instead of dying on a traceback.
     """
     raw, fallback_list, source_id = job
-    if not raw.data.strip():
+    if not raw.data or raw.data.isspace():  # strip() would copy the whole message
         return MessageRow(raw.key, raw.cursor, None, [], "empty message")
     try:
         mail = parse_message(raw.data)

@@ -73,7 +73,7 @@ def parse_message(data: bytes) -> ParsedMail:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise MailError(f"message must be bytes, not {type(data).__name__}")
     data = bytes(data)
-    if not data.strip():
+    if not data or data.isspace():  # not strip(): that copies the whole message
         raise MailError("empty message")
     try:
         text = _normalise(data)
