@@ -115,3 +115,28 @@ def test_prose_leaves_quotes_out() -> None:
     edges = prose("", "> first_quoted\nkept_word\n> last_quoted", "")
     assert edges.split() == ["kept_word"]
     assert prose("", "> only_quoted\n>> nested", "").split() == []
+
+
+def test_two_builds_of_one_history_give_the_same_ids(tmp_path: Path) -> None:
+    """Names and paths get ids in order of first sight, not in a set's order, which moves
+    with each process's hash seed: two runs of `patchtrail index` write the same rows."""
+    import os
+    import subprocess
+    import sys
+
+    files = {f"dir{i}/file{i}.c": "".join(f"int name_{i}_{j};\n" for j in range(30)) for i in range(12)}
+    write_repo(tmp_path / "r", [
+        CommitSpec("base", BOB, T0, files=files, name="base"),
+        CommitSpec("move", BOB, T0 + 1, renames={f"dir{i}/file{i}.c": f"new{i}.c" for i in range(12)},
+                   name="move"),
+    ])
+    dumps = []
+    for seed in ("1", "2"):
+        db = tmp_path / f"{seed}.db"
+        subprocess.run([sys.executable, "-m", "patchtrail", "index", "-q", "--db", str(db),
+                        "--repo", str(tmp_path / "r")], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        with sqlite3.connect(db) as c:
+            dumps.append([c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                          for t in ("idents", "paths", "ident_changes", "path_changes")])
+    assert dumps[0] == dumps[1]

@@ -26,7 +26,9 @@ class _Interner:
 
     def resolve(self, c: sqlite3.Connection, names: Iterable[str]) -> None:
         """Make sure every name has an id (read back, or inserted now)."""
-        missing = list({n for n in names if n not in self.ids})
+        # In order of first sight: a set's order changes with the hash seed of each run, and
+        # ids given in that order made two builds of one history differ.
+        missing = list(dict.fromkeys(n for n in names if n not in self.ids))
         q = f"SELECT id, {self.column} FROM {self.table} WHERE {self.column} IN ({{marks}})"
         self.ids.update((name, id_) for id_, name in select_in(c, q, missing))
         insert = f"INSERT INTO {self.table}({self.column}) VALUES (?)"
@@ -66,12 +68,12 @@ class IdentWriter:
         return len(rows)
 
 
-def _all_paths(changes: Sequence[DiffIdents]) -> set[str]:
-    out: set[str] = set()
+def _all_paths(changes: Sequence[DiffIdents]) -> list[str]:
+    """Every path the changes name, once each, in order of first sight."""
+    out: dict[str, None] = {}
     for ch in changes:
-        out.update(p for p, *_ in ch.rows)
+        out.update((p, None) for p, *_ in ch.rows)
         for old, new in ch.renames:
-            out.add(old)
-            out.add(new)
-        out.update(ch.deleted)
-    return out
+            out[old] = out[new] = None
+        out.update((p, None) for p in ch.deleted)
+    return list(out)
