@@ -280,3 +280,15 @@ def test_a_query_after_a_killed_first_load_builds_the_missing_indexes(tmp_path: 
         assert missing_indexes(store.conn) == []
         plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE date > 5").fetchall()
         assert "messages_date" in " ".join(str(tuple(r)) for r in plan)
+
+
+def test_repository_batches_end_early_on_many_identifier_rows() -> None:
+    """A batch of commits is held whole by the writer: it ends at BATCH commits, or sooner
+    when their identifier rows reach the cap (a few huge diffs), and loses nothing."""
+    from patchtrail.index.ingest import _weighed
+
+    weights = [1, 1, 5, 1, 1, 1, 9, 1]
+    batches = list(_weighed(iter(weights), 3, 6, lambda w: w))
+    assert batches == [[1, 1, 5], [1, 1, 1], [9], [1]]
+    assert [w for b in batches for w in b] == weights
+    assert list(_weighed(iter([]), 3, 6, lambda w: w)) == []
