@@ -85,18 +85,27 @@ def parse_trailers(text: str) -> list[tuple[str, str]]:
 
 def _paragraphs_from_end(text: str) -> Iterator[list[str]]:
     """The paragraphs of `text` (runs of non-blank lines), last first, each read only when
-    asked for: the trailer block is at the end, and a long message is mostly prose above it."""
-    lines = text.replace("\r", "").split("\n")
-    end = len(lines)
-    while end:
-        while end and not lines[end - 1].strip():
-            end -= 1
-        start = end
-        while start and lines[start - 1].strip():
-            start -= 1
-        if start < end:
-            yield lines[start:end]
-        end = start
+    asked for: the trailer block is at the end, and a long message is mostly prose above it
+    (a reply, mostly quotes), so lines are cut off the end one at a time, not all split."""
+    if "\r" in text:
+        text = text.replace("\r", "")
+    paragraph: list[str] = []
+    end = len(text)
+    while True:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip():
+            paragraph.append(line)
+        elif paragraph:
+            paragraph.reverse()
+            yield paragraph
+            paragraph = []
+        if not start:
+            break
+        end = start - 1
+    if paragraph:
+        paragraph.reverse()
+        yield paragraph
 
 
 def _read_block(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
