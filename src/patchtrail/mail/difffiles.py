@@ -69,7 +69,6 @@ _HEADER_PREFIXES = (
     "copy to ", "rename old ", "rename new ", "Index: ", "===", "--- ", "+++ ",
 )
 _BASE85_LINE = re.compile(r"[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*")
-_HUNK_CHARS = (" ", "+", "-", "\\")
 # Where the reader is: in file headers, in a hunk with counts, after a hunk, in a git
 # binary patch, or in a hunk whose header gave no counts.
 _HEADER, _HUNK_LINES, _AFTER_HUNK, _BINARY, _UNCOUNTED = range(5)
@@ -102,39 +101,46 @@ def read_diff(lines: list[str], strict: bool = False) -> tuple[int, list[FileDif
     while i < count:
         line = lines[i]
         if state == _HUNK_LINES or state == _UNCOUNTED:
-            c = line[:1]
-            if state == _UNCOUNTED and (line in ("-- ", "--") or c not in _HUNK_CHARS):
-                if strict and not line.startswith(("@@ ", "diff ")):
-                    return i, files
-                state = _AFTER_HUNK
-                continue  # read again, out of the hunk
-            if c == "+" or c == "-":
-                if not after_change:
-                    if last:
-                        anchors.append(" ".join(last[1:].split()))
-                    after_change = True
-                if c == "+":
-                    after -= 1
-                    added.append(line)
-                else:
+            # A loop of its own for the hunk's lines: most lines of a diff are here.
+            counted = state == _HUNK_LINES
+            while i < count:
+                line = lines[i]
+                c = line[:1]
+                if c == "+" or c == "-":
+                    if not counted and (line == "-- " or line == "--"):  # a signature
+                        if strict:
+                            return i, files
+                        state = _AFTER_HUNK
+                        break
+                    if not after_change:
+                        if last:
+                            anchors.append(" ".join(last[1:].split()))
+                        after_change = True
+                    if c == "+":
+                        after -= 1
+                        added.append(line)
+                    else:
+                        before -= 1
+                        removed.append(line)
+                elif c == " " or (counted and not c):
                     before -= 1
-                    removed.append(line)
-            elif c == " " or not c:
-                before -= 1
-                after -= 1
-                if c and not line.isspace():
-                    if after_change:
-                        anchors.append(" ".join(line[1:].split()))
-                        after_change = False
-                    last = line
-            elif c != "\\":
-                if strict:
-                    return i, files
-                state = _AFTER_HUNK
-                continue
-            if state == _HUNK_LINES and before <= 0 and after <= 0:
-                state = _AFTER_HUNK
-            i += 1
+                    after -= 1
+                    if c and not line.isspace():
+                        if after_change:
+                            anchors.append(" ".join(line[1:].split()))
+                            after_change = False
+                        last = line
+                elif c != "\\":
+                    # Out of the hunk; read the line again from outside, unless it ends
+                    # the diff (in a counted hunk, or anything but a new hunk or file).
+                    if strict and (counted or not line.startswith(("@@ ", "diff "))):
+                        return i, files
+                    state = _AFTER_HUNK
+                    break
+                i += 1
+                if counted and before <= 0 and after <= 0:
+                    state = _AFTER_HUNK
+                    break
             continue
         if current is not None and line.startswith("@@ ") and not (strict and state == _BINARY):
             fresh = False
