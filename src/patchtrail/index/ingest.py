@@ -46,8 +46,8 @@ from patchtrail.sources.records import RawMail, SkipLog
 # rows a commit took the writer 0.15 s of CPU less than 500 (18 commits instead of 71),
 # for a batch of ~6 MB held in memory, and a crash loses at most one batch of work.
 BATCH = 2000
-K = TypeVar("K", RawMail, MailRef)
-T = TypeVar("T")  # anything with the `key` of a message in its source
+K = TypeVar("K", RawMail, MailRef)  # anything with the `key` of a message in its source
+T = TypeVar("T")
 
 
 def _batch() -> int:
