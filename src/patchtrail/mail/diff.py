@@ -122,9 +122,9 @@ _FILE_START = re.compile(
     rb"diff --git [^\n\0]*\n"
     rb"(?:(?:old mode|new mode|new file mode|deleted file mode|similarity index"
     rb"|dissimilarity index|rename from|rename to|copy from|copy to) [^\n\0]*\n)*"
-    rb"(index ([0-9a-f]+)\.\.([0-9a-f]+)(?: [0-9]+)?\n)"
-    rb"--- [^\n\0]*\n\+\+\+ [^\n\0]*\n"
-    rb"@@ -\d+(?:,(\d+))?(?![\d,]) \+\d+(?:,(\d+))?(?![\d,])[^\n\0]*\n"
+    rb"index (?P<pre>[0-9a-f]+)\.\.(?P<post>[0-9a-f]+)(?: [0-9]+)?\n"
+    rb"(?P<names>--- [^\n\0]*\n\+\+\+ [^\n\0]*\n)"
+    rb"@@ -\d+(?:,(?P<before>\d+))?(?![\d,]) \+\d+(?:,(?P<after>\d+))?(?![\d,])[^\n\0]*\n"
 )
 
 
@@ -164,15 +164,14 @@ def patch_id(diff: str) -> str | None:
                 if pos != first:  # the previous file's hash joins the sum
                     total = (total + int.from_bytes(ctx.digest(), "little")) & _MASK_160
                     ctx = hashlib.sha1()
-                index_at, minus_at = m.span(1)
-                head = data[pos:index_at].translate(None, _GIT_SPACE)
-                names = data[minus_at:data.index(b"\n@@ -", minus_at)].translate(None, _GIT_SPACE)
+                head = data[pos:m.start("pre") - len(b"index ")].translate(None, _GIT_SPACE)
+                names = m["names"].translate(None, _GIT_SPACE)
                 ctx.update(head)
                 ctx.update(names)
                 patchlen += len(head) + len(names)
-                pre_oid, post_oid = m.group(2)[:64], m.group(3)[:64]
-                before = int(m.group(4)) if m.group(4) is not None else 1
-                after = int(m.group(5)) if m.group(5) is not None else 1
+                pre_oid, post_oid = m["pre"][:64], m["post"][:64]
+                before = int(m["before"]) if m["before"] is not None else 1
+                after = int(m["after"]) if m["after"] is not None else 1
                 pos = m.end()
                 continue
         if (pos >= slow_until and before >= 0 and (before or after) and not is_binary
