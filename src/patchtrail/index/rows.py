@@ -112,8 +112,7 @@ def message_values(mail: ParsedMail, list_name: str, key: str,
     s = mail.subject
     body = "\0".join((mail.message.replace("\0", ""), mail.notes.replace("\0", ""),
                       mail.diff.replace("\0", ""))).encode("utf-8", "surrogatepass")
-    fds = list(mail.files)
-    paths = diff_files(fds)
+    paths = diff_files(mail.files)
     values = {
         "msgid": mail.message_id,
         "generated_id": int(mail.message_id_generated),
@@ -143,7 +142,7 @@ def message_values(mail: ParsedMail, list_name: str, key: str,
         "change_id": mail.change_id,
         "base_commit": mail.base_commit,
         "patch_id": patch_id(mail.diff) if mail.diff else None,
-        "fingerprint": fingerprint(fds) if mail.diff else None,
+        "fingerprint": fingerprint(mail.files) if mail.diff else None,
         "files": "\n".join(paths),
         "trailers": json.dumps(list(mail.trailers)) if mail.trailers else "[]",
         "problems": "\n".join(mail.problems),

@@ -9,6 +9,7 @@ quilt and `diff -u` that older list patches still carry.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
@@ -242,7 +243,7 @@ def _git_extended_header(current: FileDiff, line: str) -> None:
         current.binary = True
 
 
-def diff_files(diff: str | list[FileDiff]) -> list[str]:
+def diff_files(diff: str | Sequence[FileDiff]) -> list[str]:
     """Paths `diff` touches, in order: post-image path, pre-image path for deletions, and
     both for renames and copies. Takes the diff text or its `file_diffs` (parsed once)."""
     paths: list[str] = []

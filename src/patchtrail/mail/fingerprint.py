@@ -30,6 +30,7 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import repeat
 
 # xxHash (XXH3, 64 bits) rather than hashlib's blake2b: the values only need to be stable
@@ -54,7 +55,7 @@ def _hash(data: bytes) -> int:
     return xxh3_64_intdigest(data, _SEED)
 
 
-def fingerprint(diff: str | list[FileDiff]) -> bytes:
+def fingerprint(diff: str | Sequence[FileDiff]) -> bytes:
     """Sorted unique 64-bit hashes of the changed lines and file names of `diff` (the text,
     or its `file_diffs` when the caller has parsed them already)."""
     values: set[int] = set()
