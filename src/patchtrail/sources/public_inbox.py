@@ -100,7 +100,7 @@ class PublicInboxSource(MailSource):
         CPU in an index run).
         """
         out = run_git(epoch, ["rev-list", "--reverse", "--format=%T", *rng, "--"])
-        return _Walk(out.stdout.decode("ascii"))
+        return _Walk(epoch, out.stdout.decode("ascii"))
 
     def iter_messages(self, cursor: str | None, skips: SkipLog) -> Iterator[RawMail]:
         """`iter_refs` read here by `iter_mails`: the index's workers read the same way, so
@@ -159,34 +159,26 @@ class _Walk:
     text git wrote and cut into ids as they are read: held as 35,000 pairs of strings for
     a whole run, they were a tenth of an index run's peak memory.
 
-    Every record is `commit <id>\n<id>\n` with ids of one length; output of any other
-    shape is split into pairs instead.
+    Every record is `commit <id>\n<id>\n`, ids of the repository's one length.
     """
 
-    def __init__(self, text: str) -> None:
-        width = text.find("\n") - len("commit ")
-        self._width = width
-        self._step = 2 * width + len("commit \n\n")
+    def __init__(self, epoch: str, text: str) -> None:
         self._text = text
-        self._pairs: list[tuple[str, str]] | None = None
-        if not text.startswith("commit ") or width <= 0 or len(text) % self._step:
-            words = text.split()  # "commit", <commit>, <tree>, ...
-            self._pairs = list(zip(words[1::3], words[2::3], strict=True))
+        self._width = max(0, text.find("\n") - len("commit "))
+        self._step = 2 * self._width + len("commit \n\n")
+        if text and (not text.startswith("commit ") or not self._width
+                     or len(text) % self._step):
+            raise SourceError(epoch, f"git rev-list printed {text[:60]!r}, not commits and trees")
 
     def __len__(self) -> int:
-        return len(self._pairs) if self._pairs is not None else len(self._text) // self._step
+        return len(self._text) // self._step
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        if self._pairs is not None:
-            yield from self._pairs
-            return
         text, width = self._text, self._width
         for at in range(len("commit "), len(text), self._step):
             yield text[at:at + width], text[at + width + 1:at + 2 * width + 1]
 
     def last_commit(self) -> str:
-        if self._pairs is not None:
-            return self._pairs[-1][0]
         at = len(self._text) - self._step + len("commit ")
         return self._text[at:at + self._width]
 
