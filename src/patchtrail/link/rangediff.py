@@ -22,6 +22,7 @@ from patchtrail.link.series_model import (
     PostedPatch,
     RevisionDiff,
 )
+from patchtrail.mail.diff import file_diffs
 
 PAIR_THRESHOLD = 0.35
 SAMPLE_LINES = 6
@@ -70,12 +71,9 @@ def _notes_only(notes: str) -> str:
 
 
 def changed_lines(diff: str) -> Counter[str]:
-    """The +/- lines of a diff, as a multiset (context and headers left out)."""
-    out: Counter[str] = Counter()
-    for ln in diff.split("\n"):
-        if (ln.startswith("+") and not ln.startswith("+++")) or (ln.startswith("-") and not ln.startswith("---")):
-            out[ln] += 1
-    return out
+    """The +/- lines of a diff, as a multiset, as `file_diffs` reads them: inside hunks, by
+    their counts (a removed `-- x` line is a change, a `--- a/x` header is not)."""
+    return Counter(line for fd in file_diffs(diff) for line in (*fd.plus, *fd.minus))
 
 
 def diff_delta(old_diff: str, new_diff: str, old_files: list[str], new_files: list[str]) -> DiffDelta:
