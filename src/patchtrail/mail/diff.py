@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-from patchtrail.mail.difffiles import FileDiff, changed_lines, diff_files, file_diffs, read_diff
+from patchtrail.mail.difffiles import FileDiff, diff_files, file_diffs, read_diff
 from patchtrail.mail.footer import strip_list_footer
 
 __all__ = [
     "FileDiff",
-    "changed_lines",
     "diff_files",
     "file_diffs",
     "patch_id",

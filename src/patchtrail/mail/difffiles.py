@@ -258,16 +258,6 @@ def diff_files(diff: str | Sequence[FileDiff]) -> list[str]:
     return paths
 
 
-def changed_lines(diff: str) -> dict[str, tuple[list[str], list[str]]]:
-    """Per path (as `FileDiff.path`): (added lines, removed lines), whitespace-folded."""
-    result: dict[str, tuple[list[str], list[str]]] = {}
-    for fd in file_diffs(diff):
-        added, removed = result.setdefault(fd.path, ([], []))
-        added.extend(fd.added)
-        removed.extend(fd.removed)
-    return result
-
-
 def _strip_prefix(path: str, git: bool) -> str:
     """Drop the `a/`-style prefix; for non-git diffs drop the first component, as `-p1`."""
     if git:
