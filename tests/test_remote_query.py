@@ -39,7 +39,7 @@ from patchtrail.sources.remote_query import (
     word_prefix,
 )
 from patchtrail.story.discussions import search_terms
-from patchtrail.story.model import CommitRef
+from patchtrail.story.model import CommitRef, Term
 from patchtrail.story.remote import mention_asks
 
 
@@ -198,4 +198,4 @@ def test_mention_asks_mirror_the_local_full_text_terms() -> None:
     assert '(s:"kvm vmx hook preemption timer support" OR nq:"kvm vmx hook preemption timer support")' in queries
     assert len(queries) == 3  # "Fix typo": two words name nothing, locally too
     # a term that cannot be asked is left out, never asked as "anything since"
-    assert mention_asks([([("commit id", '"a-b"*')], 0)]) == []
+    assert mention_asks([([Term("commit id", "a-b", prefix=True)], 0)]) == []

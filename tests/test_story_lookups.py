@@ -18,6 +18,7 @@ from patchtrail.story import emails as story_emails
 from patchtrail.story import story as story_story
 from patchtrail.story.discussions import discussions, search_terms
 from patchtrail.story.events import commit_refs
+from patchtrail.story.model import Term
 from patchtrail.story.origin import commit_refs_by_oid, parse_target, tell
 from patchtrail.story.remote import mention_asks
 from patchtrail.story.story import tell_story
@@ -89,7 +90,7 @@ def test_the_searches_are_kept_for_the_remote_story(demo) -> None:
 def test_discussion_roots_are_read_together_and_titled_as_indexed(demo) -> None:
     _, db = demo
     with Store.open(db, create=False) as store:
-        terms = [("word", '"queued"')]  # replies: their roots match nothing
+        terms = [Term("word", "queued")]  # replies: their roots match nothing
         with statements(store.conn) as seen:
             found, _ = discussions(store.conn, terms, 0, set(), set())
         assert any(d.root_key not in d.url for d in found)

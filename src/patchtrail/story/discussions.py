@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from patchtrail.link.urls import message_url
 from patchtrail.story.emails import group_key, messages_by_ids, messages_by_msgid
-from patchtrail.story.model import CommitRef, Discussion, Terms
+from patchtrail.story.model import CommitRef, Discussion, Term, Terms
 
 MAX_THREADS = 50
 PER_TERM = 5000            # messages read per search term at most
@@ -27,23 +27,30 @@ def _phrase(text: str) -> str | None:
     words = _WORD.findall(text)
     if len(words) < MIN_PHRASE_WORDS:
         return None
-    return '"' + " ".join(words) + '"'
+    return " ".join(words)
 
 
 def search_terms(symbol: str | None, commits: Iterable[CommitRef], title: str | None) -> Terms:
-    """(label, FTS5 query) pairs; every user-derived text is quoted (no query syntax leaks)."""
+    """The terms later messages are searched for: the symbol, each commit's id and subject,
+    the series title (a subject or title of fewer than MIN_PHRASE_WORDS words names nothing)."""
     terms: Terms = []
     if symbol:
-        terms.append(("symbol", '"' + symbol.replace('"', '""') + '"'))
+        terms.append(Term("symbol", symbol))
     for c in commits:
-        terms.append(("commit id", f'"{c.oid[:8]}"*'))
+        terms.append(Term("commit id", c.oid[:8], prefix=True))
         phrase = _phrase(c.subject)
         if phrase:
-            terms.append(("commit subject", phrase))
+            terms.append(Term("commit subject", phrase))
     phrase = _phrase(title) if title else None
     if phrase:
-        terms.append(("series title", phrase))
+        terms.append(Term("series title", phrase))
     return terms
+
+
+def fts_query(term: Term) -> str:
+    """The term as an FTS5 query: quoted, so no text of a message's leaks query syntax."""
+    quoted = '"' + term.text.replace('"', '""') + '"'
+    return quoted + "*" if term.prefix else quoted
 
 
 def discussions(conn: sqlite3.Connection, terms: Terms, after: int,
@@ -53,14 +60,14 @@ def discussions(conn: sqlite3.Connection, terms: Terms, after: int,
     Returns the threads (oldest first, at most MAX_THREADS) and how many were left out.
     """
     matched: dict[int, set[str]] = {}
-    for label, query in terms:
+    for term in terms:
         try:
             rows = conn.execute("SELECT rowid FROM prose_fts WHERE prose_fts MATCH ? LIMIT ?",
-                                (query, PER_TERM)).fetchall()
+                                (fts_query(term), PER_TERM)).fetchall()
         except sqlite3.OperationalError:
             continue  # a term FTS5 cannot parse finds nothing rather than failing the query
         for (rowid,) in rows:
-            matched.setdefault(rowid, set()).add(label)
+            matched.setdefault(rowid, set()).add(term.label)
     threads: dict[str, list[sqlite3.Row]] = {}
     for row in messages_by_ids(conn, matched):
         if row["date"] is None or row["date"] <= after:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # What one commit did to an identifier (see patchtrail.story.events for the rules).
 BIRTH = "birth"        # first appearance: added while absent, and not moved from elsewhere
@@ -15,10 +16,21 @@ REMOVE = "remove"      # fewer occurrences, still present
 DELETION = "deletion"  # its last occurrence went away
 
 
-# A search for later discussions (patchtrail.story.discussions): its (label, FTS5 query)
-# terms, and the time a message must be posted after. Kept with the story that made it,
-# so that what `patchtrail.story.remote` asks a server for is what was searched locally.
-Terms = list[tuple[str, str]]
+class Term(NamedTuple):
+    """One thing a later message may name: its label in reports, the words (or commit id)
+    it must hold, and whether `text` is a prefix (an abbreviated commit id). Plain text,
+    which each searcher writes in its own query syntax (the local full-text index, a
+    public-inbox server)."""
+
+    label: str
+    text: str
+    prefix: bool = False
+
+
+# A search for later discussions (patchtrail.story.discussions): its terms, and the time a
+# message must be posted after. Kept with the story that made it, so that what
+# `patchtrail.story.remote` asks a server for is what was searched locally.
+Terms = list[Term]
 Search = tuple[Terms, int]
 
 

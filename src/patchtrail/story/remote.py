@@ -36,7 +36,7 @@ from patchtrail.sources.remote_query import (
     phrase,
     word_prefix,
 )
-from patchtrail.story.model import OriginStory, Search
+from patchtrail.story.model import OriginStory, Search, Term
 from patchtrail.story.origin import Target, TargetError, tell
 from patchtrail.story.story import tell_story
 from patchtrail.story.story_model import FollowUp, Story
@@ -47,19 +47,15 @@ __all__ = ["ensure_origin", "ensure_story", "mention_asks"]
 MENTIONS = "m"
 
 
-def _remote_term(fts: str) -> Query | None:
-    """One of story.discussions' FTS5 terms (`"words"` or the prefix `"abc123"*`) as a
-    public-inbox query: the same words in the subject or the unquoted body."""
-    prefix = fts.endswith("*")
-    text = fts.removesuffix("*")
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1].replace('""', '"')
-    if prefix:
+def _remote_term(term: Term) -> Query | None:
+    """A term of story.discussions as a public-inbox query: the same words in the subject
+    or the unquoted body."""
+    if term.prefix:
         try:
-            return any_of(word_prefix("s", text), word_prefix("nq", text))
+            return any_of(word_prefix("s", term.text), word_prefix("nq", term.text))
         except ValueError:
             return None  # not a plain word: a prefix of it cannot be asked for
-    return any_of(phrase("s", text), phrase("nq", text))
+    return any_of(phrase("s", term.text), phrase("nq", term.text))
 
 
 def mention_asks(groups: Iterable[Search]) -> list[tuple[Query, int, int]]:
@@ -68,8 +64,8 @@ def mention_asks(groups: Iterable[Search]) -> list[tuple[Query, int, int]]:
     span of time, so a later date asks nothing more)."""
     asks: list[tuple[Query, int, int]] = []
     for terms, after in groups:
-        for _label, fts in terms:
-            query = _remote_term(fts)
+        for term in terms:
+            query = _remote_term(term)
             if query is not None:
                 asks.append((query, after, END_OF_TIME))
     return asks
